@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the Debian packages tmc's build, demo and tests need (only the missing ones).
+set -euo pipefail
+PKGS="maven git make gcc cpio xz-utils dpkg-dev busybox-static
+      libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev pkg-config flex bison ninja-build python3-venv ccache
+      nodejs npm"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+# Node and npm may come from elsewhere (e.g. NodeSource): a working command is enough.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    missing=$(echo "$missing" | tr ' ' '\n' | grep -v -x -e nodejs -e npm | xargs || true)
+fi
+if [ -n "$(echo "$missing" | xargs)" ]; then
+    echo "install-deps.sh: installing$missing" >&2
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+fi

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, build the patched QEMU and the test guest
+# (both cached under ~/.cache/tmc), then run every test with Maven.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+QEMU=$(qemu-patch/build.sh | tail -1)
+GUEST=$(scripts/build-guest.sh | tail -1)
+echo "test.sh: qemu  $QEMU" >&2
+echo "test.sh: guest $GUEST" >&2
+exec scripts/with-java.sh mvn -B -ntp verify -Dtmc.qemu="$QEMU" -Dtmc.guest="$GUEST" "$@"
