@@ -1,0 +1,36 @@
+package tmc.store;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link StoreTest} on PostgreSQL. Opt-in: {@code -Dtmc.pg=jdbc:postgresql://127.0.0.1:5432/tmc?user=tmc&password=tmc}
+ * or the env var TMC_PG; scripts/test.sh sets it after starting Debian's postgresql. Each test starts from empty
+ * tables.
+ */
+class PostgresStoreTest extends StoreTest {
+    static String pgUrl() {
+        String url = System.getProperty("tmc.pg");
+        if (url == null || url.isBlank()) {
+            url = System.getenv("TMC_PG");
+        }
+        return url == null || url.isBlank() ? null : url;
+    }
+
+    @Override
+    Store openStore() throws Exception {
+        String url = pgUrl();
+        assumeTrue(url != null, "PostgreSQL not configured (set -Dtmc.pg=jdbc:postgresql://...)");
+        dropAll(url, null, null);
+        return Store.open(url, null, null);
+    }
+
+    @Override
+    @org.junit.jupiter.api.Test
+    void migrationsRunOnceAndSurviveReopen() throws Exception {
+        String url = pgUrl();
+        assumeTrue(url != null, "PostgreSQL not configured");
+        try (Store s = Store.open(url, null, null)) {
+            org.junit.jupiter.api.Assertions.assertEquals(1, s.schemaVersion());
+        }
+    }
+}
