@@ -36,7 +36,7 @@ as_root() {
 
 # --- build dependencies (Debian 12 packages) --------------------------------
 DEPS="libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev pkg-config flex bison
-      ninja-build python3-venv ccache dpkg-dev xz-utils gcc make git"
+      ninja-build python3-venv ccache dpkg-dev xz-utils gcc make git nettle-dev"
 missing=$(dpkg-query -W -f='${Package} ${Status}\n' $DEPS 2>/dev/null |
           awk '$NF != "installed" {print $1}'; for p in $DEPS; do
           dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"; done)
@@ -50,7 +50,7 @@ fi
 # --- cache key --------------------------------------------------------------
 FLAGS="--target-list=x86_64-softmmu --without-default-features --enable-pixman
        --enable-vnc --enable-tcg --enable-fdt=system --disable-install-blobs
-       --disable-docs --enable-werror --enable-trace-backends=log"
+       --disable-docs --enable-werror --enable-trace-backends=log --enable-nettle"
 [ "$ASAN" = 1 ] && FLAGS="$FLAGS --enable-asan"
 shopt -s nullglob
 SERIES=("$HERE"/patches/*.patch)

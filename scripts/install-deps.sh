@@ -2,7 +2,7 @@
 # Install the Debian packages tmc's build, demo and tests need (only the missing ones).
 set -euo pipefail
 PKGS="maven git make gcc cpio xz-utils dpkg-dev busybox-static
-      libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev pkg-config flex bison ninja-build python3-venv ccache
+      libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev pkg-config flex bison ninja-build python3-venv ccache nettle-dev
       nodejs npm"
 missing=""
 for p in $PKGS; do
