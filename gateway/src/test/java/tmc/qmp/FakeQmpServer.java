@@ -23,17 +23,17 @@ import java.util.function.BiConsumer;
  * Sends the greeting, answers qmp_capabilities, then hands every later command to {@code onCommand} with a way
  * to write raw lines back.
  */
-final class FakeQmpServer implements AutoCloseable {
+public final class FakeQmpServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    final Path path;
+    public final Path path;
     final ServerSocketChannel server;
-    final BlockingQueue<JsonNode> commands = new LinkedBlockingQueue<>();
-    volatile BiConsumer<JsonNode, Conn> onCommand = (cmd, conn) -> conn.send("{\"return\": {}, \"id\": "
+    public final BlockingQueue<JsonNode> commands = new LinkedBlockingQueue<>();
+    public volatile BiConsumer<JsonNode, Conn> onCommand = (cmd, conn) -> conn.send("{\"return\": {}, \"id\": "
             + cmd.get("id") + "}");
-    volatile Conn current;
+    public volatile Conn current;
     volatile int accepted;
 
-    final class Conn {
+    public final class Conn {
         final SocketChannel ch;
         final OutputStream out;
 
@@ -42,7 +42,7 @@ final class FakeQmpServer implements AutoCloseable {
             this.out = Channels.newOutputStream(ch);
         }
 
-        synchronized void send(String line) {
+        public synchronized void send(String line) {
             try {
                 out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -56,16 +56,16 @@ final class FakeQmpServer implements AutoCloseable {
             out.flush();
         }
 
-        void close() throws IOException {
+        public void close() throws IOException {
             ch.close();
         }
     }
 
-    FakeQmpServer() throws IOException {
+    public FakeQmpServer() throws IOException {
         this(Files.createTempDirectory("fakeqmp").resolve("qmp.sock"));
     }
 
-    static FakeQmpServer at(Path path) throws IOException {
+    public static FakeQmpServer at(Path path) throws IOException {
         return new FakeQmpServer(path);
     }
 
@@ -76,7 +76,7 @@ final class FakeQmpServer implements AutoCloseable {
         Thread.ofVirtual().start(this::acceptLoop);
     }
 
-    QmpAddress address() {
+    public QmpAddress address() {
         return new QmpAddress.Unix(path);
     }
 

@@ -1,0 +1,343 @@
+package tmc.messages;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+import tmc.store.Button;
+import tmc.store.Delivery;
+import tmc.store.DeliveryState;
+import tmc.store.Message;
+import tmc.store.OutboxEvent;
+import tmc.store.Store;
+
+/**
+ * The message channel: accepts messages, keeps one {@link VmChannel} per VM that puts them on screen one at a
+ * time over QMP, expires them, retracts them, and records every answer. Everything it accepts is in the store
+ * before {@link #submit} returns; everything it does after that is driven from the store, so a restarted gateway
+ * picks up where the killed one stopped ({@link #start}).
+ */
+public final class MessageService implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(MessageService.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Store store;
+    private final Clock clock;
+    private final EventBus bus;
+    private final Map<String, VmTarget> vms;
+    private final Map<String, VmChannel> channels = new LinkedHashMap<>();
+    private final ScheduledExecutorService sweeper;
+    private final AtomicLong lastSeq = new AtomicLong();
+
+    /** @param vms every VM messages may be sent to, in display order */
+    public MessageService(Store store, Clock clock, EventBus bus, Collection<VmTarget> vms) {
+        this.store = store;
+        this.clock = clock;
+        this.bus = bus;
+        Map<String, VmTarget> m = new LinkedHashMap<>();
+        for (VmTarget vm : vms) {
+            m.put(vm.id(), vm);
+        }
+        this.vms = Map.copyOf(m);
+        for (VmTarget vm : vms) {
+            channels.put(vm.id(), new VmChannel(vm, this));
+        }
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("tmc-expiry").factory());
+    }
+
+    /** Connects to every VM's QMP, resumes what the store says is pending, and starts the TTL sweeper. */
+    public MessageService start() {
+        for (VmChannel c : channels.values()) {
+            c.start();
+        }
+        sweeper.scheduleWithFixedDelay(this::sweep, 200, 200, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public EventBus bus() {
+        return bus;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    public List<VmTarget> vms() {
+        return List.copyOf(channels.values().stream().map(VmChannel::target).toList());
+    }
+
+    public Optional<VmTarget> vm(String id) {
+        return Optional.ofNullable(vms.get(id));
+    }
+
+    /** A VM's live status for GET /api/v1/vms. */
+    public record VmStatus(VmTarget vm, boolean qmpConnected, String shownMessage, int queued) {
+    }
+
+    public List<VmStatus> vmStatus() {
+        List<VmStatus> out = new ArrayList<>();
+        for (VmChannel c : channels.values()) {
+            List<Delivery> open = store.openDeliveries(c.target().id());
+            String shown = open.stream().filter(d -> d.state() == DeliveryState.SHOWN).map(Delivery::messageId)
+                    .findFirst().orElse(null);
+            int queued = (int) open.stream().filter(d -> d.state() == DeliveryState.QUEUED).count();
+            out.add(new VmStatus(c.target(), c.connected(), shown, queued));
+        }
+        return out;
+    }
+
+    /** The result of {@link #submit}: the stored message and whether it is a replay of an earlier request. */
+    public record Submitted(Message message, List<Delivery> deliveries, boolean replayed) {
+    }
+
+    /**
+     * Validates, stores and queues a message. With an {@code idempotencyKey}, the same request sent again
+     * returns the first result ({@code replayed}), a different request with that key is a conflict.
+     */
+    public Submitted submit(NewMessage req, String idempotencyKey) {
+        List<String> targets = validate(req);
+        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 200)) {
+            throw new MessageException(MessageException.Kind.INVALID, "bad_idempotency_key",
+                    "Idempotency-Key must have 1 to 200 characters");
+        }
+        String hash = requestHash(req);
+        if (idempotencyKey != null) {
+            Optional<Submitted> earlier = replay(idempotencyKey, hash);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+        }
+        long now = clock.millis();
+        String id = newId(now);
+        ObjectNode target = JSON.createObjectNode();
+        if (req.tenant() != null) {
+            target.put("tenant", req.tenant());
+        }
+        ArrayNode vmList = target.putArray("vms");
+        targets.forEach(vmList::add);
+        Message m = new Message(id, now, now + req.ttlSeconds() * 1000, req.title(), req.body(), req.severity(),
+                req.buttons(), req.modal(), req.position(), req.ttlSeconds(), target.toString(), idempotencyKey, hash);
+        List<Delivery> ds = new ArrayList<>();
+        for (String vm : targets) {
+            ds.add(new Delivery(id, vm, nextSeq(now), m.priority(), DeliveryState.QUEUED, now, null, null, null, null,
+                    null, 0));
+        }
+        List<OutboxEvent> events;
+        try {
+            events = store.insert(m, ds);
+        } catch (Store.DuplicateKeyException e) {
+            // Another request with the same key won the race.
+            return replay(idempotencyKey, hash).orElseThrow(() -> e);
+        }
+        events.forEach(bus::publish);
+        for (String vm : targets) {
+            channels.get(vm).kick();
+        }
+        return new Submitted(m, ds, false);
+    }
+
+    public Optional<Message> message(String id) {
+        return store.message(id);
+    }
+
+    public List<Delivery> deliveries(String messageId) {
+        return store.deliveries(messageId);
+    }
+
+    /** Retracts every open delivery of a message; returns the deliveries afterwards. */
+    public List<Delivery> retract(String messageId) {
+        if (store.message(messageId).isEmpty()) {
+            throw new MessageException(MessageException.Kind.NOT_FOUND, "not_found", "no message " + messageId);
+        }
+        for (Delivery d : store.deliveries(messageId)) {
+            if (!d.state().isTerminal()) {
+                finish(d.messageId(), d.vm(), DeliveryState.OPEN, DeliveryState.RETRACTED, Store.Change.NONE);
+            }
+        }
+        return store.deliveries(messageId);
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        for (VmChannel c : channels.values()) {
+            c.close();
+        }
+    }
+
+    // ===== PACKAGE-PRIVATE: used by VmChannel =====
+
+    /** Records a transition and publishes it; empty when the delivery had already left {@code from}. */
+    Optional<OutboxEvent> transition(String messageId, String vm, Set<DeliveryState> from, DeliveryState to,
+                                     Store.Change change) {
+        Optional<OutboxEvent> e = store.transition(messageId, vm, from, to, clock.millis(), change);
+        e.ifPresent(bus::publish);
+        return e;
+    }
+
+    /** Ends a delivery from outside its VM's thread and lets the channel take the overlay down. */
+    void finish(String messageId, String vm, Set<DeliveryState> from, DeliveryState to, Store.Change change) {
+        if (transition(messageId, vm, from, to, change).isPresent()) {
+            VmChannel c = channels.get(vm);
+            if (c != null) {
+                c.finished(messageId);
+            }
+        }
+    }
+
+    // ===== PRIVATE METHODS =====
+
+    private void sweep() {
+        try {
+            for (Delivery d : store.dueForExpiry(clock.millis())) {
+                finish(d.messageId(), d.vm(), DeliveryState.OPEN, DeliveryState.EXPIRED, Store.Change.NONE);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "expiry sweep failed", e);
+        }
+    }
+
+    private Optional<Submitted> replay(String key, String hash) {
+        Optional<Message> earlier = store.messageByIdempotencyKey(key);
+        if (earlier.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!hash.equals(earlier.get().requestHash())) {
+            throw new MessageException(MessageException.Kind.CONFLICT, "idempotency_conflict",
+                    "Idempotency-Key " + key + " was used for a different request");
+        }
+        return Optional.of(new Submitted(earlier.get(), store.deliveries(earlier.get().id()), true));
+    }
+
+    private List<String> validate(NewMessage r) {
+        if ((r.vms() == null) == (r.tenant() == null)) {
+            throw invalid("bad_target", "give exactly one of vms (a list of VM ids) and tenant");
+        }
+        Set<String> targets = new LinkedHashSet<>();
+        if (r.vms() != null) {
+            if (r.vms().isEmpty()) {
+                throw invalid("bad_target", "vms is empty");
+            }
+            if (r.vms().size() > NewMessage.MAX_VMS) {
+                throw invalid("bad_target", "more than " + NewMessage.MAX_VMS + " VMs");
+            }
+            for (String vm : r.vms()) {
+                if (vm == null || !vms.containsKey(vm)) {
+                    throw new MessageException(MessageException.Kind.INVALID, "unknown_vm", "unknown VM " + vm);
+                }
+                targets.add(vm);
+            }
+        } else {
+            for (VmTarget vm : vms.values()) {
+                if (r.tenant().equals(vm.tenant())) {
+                    targets.add(vm.id());
+                }
+            }
+            if (targets.isEmpty()) {
+                throw new MessageException(MessageException.Kind.INVALID, "unknown_tenant",
+                        "tenant " + r.tenant() + " has no VMs");
+            }
+        }
+        if (r.title() == null || r.title().isBlank()) {
+            throw invalid("bad_title", "title is required");
+        }
+        if (r.title().length() > 200) {
+            throw invalid("bad_title", "title longer than 200 characters");
+        }
+        if (r.body() == null) {
+            throw invalid("bad_body", "body is required");
+        }
+        if (r.body().length() > 4000) {
+            throw invalid("bad_body", "body longer than 4000 characters");
+        }
+        if (!NewMessage.SEVERITIES.contains(r.severity())) {
+            throw invalid("bad_severity", "severity must be one of " + NewMessage.SEVERITIES);
+        }
+        if (r.buttons() == null || r.buttons().isEmpty() || r.buttons().size() > 4) {
+            throw invalid("bad_buttons", "between 1 and 4 buttons are needed");
+        }
+        Set<String> ids = new LinkedHashSet<>();
+        int cancels = 0;
+        for (Button b : r.buttons()) {
+            if (b == null || b.id() == null || !ID.matcher(b.id()).matches()) {
+                throw invalid("bad_buttons", "a button id must be 1 to 64 of [A-Za-z0-9._-]");
+            }
+            if (!ids.add(b.id())) {
+                throw invalid("bad_buttons", "button id " + b.id() + " is used twice");
+            }
+            if (b.label() == null || b.label().isBlank() || b.label().length() > 40) {
+                throw invalid("bad_buttons", "a button label must have 1 to 40 characters");
+            }
+            if (b.cancel()) {
+                cancels++;
+            }
+        }
+        if (cancels > 1) {
+            throw invalid("bad_buttons", "at most one button can be marked cancel");
+        }
+        if (!NewMessage.POSITIONS.contains(r.position())) {
+            throw invalid("bad_position", "position must be one of " + NewMessage.POSITIONS);
+        }
+        if (r.ttlSeconds() < 1 || r.ttlSeconds() > NewMessage.MAX_TTL_SECONDS) {
+            throw invalid("bad_ttl", "ttlSeconds must be between 1 and " + NewMessage.MAX_TTL_SECONDS);
+        }
+        // The renderer has the last word (e.g. a body that cannot be laid out at all).
+        try {
+            OverlayCommand.renderRequest(r.title(), r.body(), r.severity(), r.buttons(), 1024, 768);
+        } catch (IllegalArgumentException e) {
+            throw invalid("bad_message", e.getMessage());
+        }
+        return List.copyOf(targets);
+    }
+
+    private static MessageException invalid(String error, String detail) {
+        return new MessageException(MessageException.Kind.INVALID, error, detail);
+    }
+
+    private static String requestHash(NewMessage r) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(md.digest(JSON.writeValueAsString(r).getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Time-ordered, unguessable: "m" + 11 hex digits of milliseconds + 12 random hex digits. */
+    private static String newId(long now) {
+        byte[] r = new byte[6];
+        RANDOM.nextBytes(r);
+        return "m" + String.format("%011x", now) + HexFormat.of().formatHex(r);
+    }
+
+    /** Delivery order within a priority: monotonic across this process, roughly time-ordered across gateways. */
+    private long nextSeq(long now) {
+        return lastSeq.updateAndGet(prev -> Math.max(prev + 1, now * 1000));
+    }
+}

@@ -1,0 +1,117 @@
+package tmc.messages;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import tmc.render.Bitmap;
+import tmc.render.MessageRenderer;
+import tmc.render.RenderRequest;
+import tmc.store.Button;
+import tmc.store.Message;
+
+/**
+ * Builds what goes to QEMU for a message: the rendered bitmap and the arguments of {@code vnc-overlay-add}.
+ * Pure functions.
+ */
+public final class OverlayCommand {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Overlay ids are "tmc-" + the message id; anything else on the display is not ours. */
+    public static final String OVERLAY_PREFIX = "tmc-";
+
+    private OverlayCommand() {
+    }
+
+    public static String overlayId(String messageId) {
+        return OVERLAY_PREFIX + messageId;
+    }
+
+    /** The message id of one of our overlay ids, or null. */
+    public static String messageId(String overlayId) {
+        return overlayId != null && overlayId.startsWith(OVERLAY_PREFIX) ? overlayId.substring(4) : null;
+    }
+
+    public static RenderRequest renderRequest(Message m, int screenWidth, int screenHeight) {
+        return renderRequest(m.title(), m.body(), m.severity(), m.buttons(), screenWidth, screenHeight);
+    }
+
+    public static RenderRequest renderRequest(String title, String body, String severity, List<Button> buttons,
+                                              int screenWidth, int screenHeight) {
+        int w = Math.max(RenderRequest.MIN_SCREEN_WIDTH, Math.min(RenderRequest.MAX_SCREEN, screenWidth));
+        int h = Math.max(RenderRequest.MIN_SCREEN_HEIGHT, Math.min(RenderRequest.MAX_SCREEN, screenHeight));
+        return new RenderRequest(title, body, RenderRequest.Severity.valueOf(severity.toUpperCase(Locale.ROOT)),
+                buttons.stream().map(b -> new RenderRequest.Label(b.id(), b.label())).toList(), w, h);
+    }
+
+    public static Bitmap render(Message m, int screenWidth, int screenHeight) {
+        return MessageRenderer.render(renderRequest(m, screenWidth, screenHeight));
+    }
+
+    /** The button Escape answers with: the one marked cancel, else one with id "cancel"; null if none. */
+    public static Button cancelButton(List<Button> buttons) {
+        for (Button b : buttons) {
+            if (b.cancel()) {
+                return b;
+            }
+        }
+        for (Button b : buttons) {
+            if (b.id().equals("cancel")) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** Arguments of vnc-overlay-add; {@code timeoutMs} ≤ 0 means none. */
+    public static ObjectNode addArguments(Message m, Bitmap b, long timeoutMs) {
+        ObjectNode a = JSON.createObjectNode();
+        a.put("id", overlayId(m.id()));
+        a.put("width", b.width());
+        a.put("height", b.height());
+        a.put("format", "argb32-zlib");
+        a.put("pixels", Base64.getEncoder().encodeToString(deflate(b.argb32())));
+        a.put("anchor", m.position());
+        ArrayNode hs = a.putArray("hotspots");
+        for (Bitmap.Hotspot h : b.hotspots()) {
+            ObjectNode o = hs.addObject();
+            o.put("id", h.id());
+            o.put("x", h.x());
+            o.put("y", h.y());
+            o.put("width", h.width());
+            o.put("height", h.height());
+        }
+        ArrayNode keys = a.putArray("keys");
+        ObjectNode ret = keys.addObject();
+        ret.put("key", "ret");
+        ret.put("hotspot", m.buttons().get(0).id());
+        Button cancel = cancelButton(m.buttons());
+        if (cancel != null) {
+            ObjectNode esc = keys.addObject();
+            esc.put("key", "esc");
+            esc.put("hotspot", cancel.id());
+        }
+        a.put("modal", m.modal());
+        if (timeoutMs > 0) {
+            a.put("timeout", timeoutMs);
+        }
+        return a;
+    }
+
+    static byte[] deflate(byte[] raw) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 8 + 64);
+        Deflater d = new Deflater(6);
+        try (DeflaterOutputStream z = new DeflaterOutputStream(out, d)) {
+            z.write(raw);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e); // a ByteArrayOutputStream does not fail
+        } finally {
+            d.end();
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,334 @@
+package tmc.messages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import tmc.qmp.QmpClient;
+import tmc.qmp.QmpConnection;
+import tmc.qmp.QmpException;
+import tmc.render.Bitmap;
+import tmc.store.Button;
+import tmc.store.Delivery;
+import tmc.store.DeliveryState;
+import tmc.store.Message;
+import tmc.store.Store;
+
+/**
+ * One VM's side of the channel: at most one of our overlays on its screen, the first of its open deliveries
+ * (shown first, then critical, then oldest). All work for the VM runs on one thread, in order ({@link #pump},
+ * QMP connects and events, finishes from elsewhere), so there is no locking inside; the store's conditional
+ * transitions settle races with the API thread (retraction) and the expiry sweeper.
+ *
+ * <p>After every QMP (re)connect — a restarted QEMU, or this gateway restarted — it looks at what is on screen,
+ * removes stray overlays of ours and shows what the store says should be shown.
+ */
+final class VmChannel implements QmpConnection.Handler {
+    private static final Logger LOG = Logger.getLogger(VmChannel.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
+    static final int DEFAULT_WIDTH = 1024;
+    static final int DEFAULT_HEIGHT = 768;
+
+    private final VmTarget target;
+    private final MessageService service;
+    private final ExecutorService executor;
+    private QmpConnection qmp;
+    private volatile boolean connected;
+
+    // Only accessed on the executor's thread.
+    private QmpClient client;
+    /** The overlay id we put on screen over the current connection, or null. */
+    private String onScreen;
+    /** Set on connect: look at QEMU's overlays before showing anything. */
+    private boolean reconcile;
+
+    VmChannel(VmTarget target, MessageService service) {
+        this.target = target;
+        this.service = service;
+        this.executor = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("vm " + target.id()).factory());
+    }
+
+    VmTarget target() {
+        return target;
+    }
+
+    boolean connected() {
+        return connected;
+    }
+
+    void start() {
+        if (target.qmp() != null) {
+            qmp = new QmpConnection(target.id(), target.qmp(), this).start();
+        }
+        kick();
+    }
+
+    /** Something changed in the store for this VM: look again. */
+    void kick() {
+        run(this::pump);
+    }
+
+    /** A delivery of this VM reached a terminal state elsewhere (retracted, expired): take it off the screen. */
+    void finished(String messageId) {
+        run(() -> {
+            String ov = OverlayCommand.overlayId(messageId);
+            if (ov.equals(onScreen)) {
+                remove(ov);
+                onScreen = null;
+            }
+            pump();
+        });
+    }
+
+    void close() {
+        if (qmp != null) {
+            qmp.close();
+        }
+        executor.shutdownNow();
+    }
+
+    // ===== QmpConnection.Handler (called on QMP threads; hands over to ours) =====
+
+    @Override
+    public void onConnected(QmpClient c, long generation) {
+        run(() -> {
+            client = c;
+            onScreen = null;
+            reconcile = true;
+            connected = true;
+            if (generation > 1) {
+                LOG.info("VM " + target.id() + ": QMP back (generation " + generation + "), restoring the screen");
+            }
+            pump();
+        });
+    }
+
+    @Override
+    public void onEvent(String name, JsonNode data) {
+        if ("VNC_OVERLAY_FEEDBACK".equals(name)) {
+            run(() -> feedback(data));
+        }
+    }
+
+    @Override
+    public void onDisconnected(Throwable cause) {
+        run(() -> {
+            client = null;
+            onScreen = null;
+            connected = false;
+        });
+    }
+
+    // ===== PRIVATE METHODS (executor thread) =====
+
+    private void run(Runnable r) {
+        try {
+            executor.execute(() -> {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "VM " + target.id() + ": " + e, e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    private void pump() {
+        Store store = service.store();
+        for (int round = 0; round < 1000; round++) {
+            List<Delivery> open = store.openDeliveries(target.id());
+            if (reconcile && client != null) {
+                reconcile(open.isEmpty() ? null : OverlayCommand.overlayId(open.get(0).messageId()));
+            }
+            if (open.isEmpty()) {
+                return;
+            }
+            Delivery d = open.get(0);
+            Optional<Message> om = store.message(d.messageId());
+            if (om.isEmpty()) {
+                return; // cannot happen: deliveries reference messages
+            }
+            Message m = om.get();
+            String ov = OverlayCommand.overlayId(m.id());
+            long left = m.expiresAt() - service.clock().millis();
+            if (left <= 0) {
+                endHere(d, DeliveryState.EXPIRED, Store.Change.NONE);
+                continue;
+            }
+            if (target.qmp() == null) {
+                endHere(d, DeliveryState.FAILED, Store.Change.error("VM " + target.id() + " has no QMP monitor"));
+                continue;
+            }
+            if (client == null) {
+                return; // the next connect pumps again
+            }
+            if (ov.equals(onScreen)) {
+                return; // already up
+            }
+            if (onScreen != null) {
+                remove(onScreen);
+                onScreen = null;
+            }
+            int[] size = screenSize();
+            Bitmap bitmap;
+            try {
+                bitmap = OverlayCommand.render(m, size[0], size[1]);
+            } catch (IllegalArgumentException e) {
+                endHere(d, DeliveryState.FAILED, Store.Change.error("render: " + e.getMessage()));
+                continue;
+            }
+            ObjectNode args = OverlayCommand.addArguments(m, bitmap, left);
+            try {
+                client.execute("vnc-overlay-add", args, COMMAND_TIMEOUT);
+            } catch (QmpException e) {
+                endHere(d, DeliveryState.FAILED, Store.Change.error("vnc-overlay-add: " + e.getMessage()));
+                continue;
+            } catch (IOException e) {
+                LOG.info("VM " + target.id() + ": vnc-overlay-add failed, will retry on reconnect: " + e.getMessage());
+                return;
+            }
+            onScreen = ov;
+            if (d.state() == DeliveryState.QUEUED && service.transition(m.id(), target.id(),
+                    Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE).isEmpty()) {
+                // Retracted or expired while we were drawing it: take it down again.
+                remove(ov);
+                onScreen = null;
+                continue;
+            }
+            return;
+        }
+    }
+
+    /** Ends a delivery from this thread, taking its overlay down if it is ours on screen. */
+    private void endHere(Delivery d, DeliveryState to, Store.Change change) {
+        service.transition(d.messageId(), d.vm(), DeliveryState.OPEN, to, change);
+        String ov = OverlayCommand.overlayId(d.messageId());
+        if (ov.equals(onScreen)) {
+            remove(ov);
+            onScreen = null;
+        }
+    }
+
+    private void feedback(JsonNode data) {
+        String ov = data.path("id").asText(null);
+        String messageId = OverlayCommand.messageId(ov);
+        if (messageId == null) {
+            return; // not ours
+        }
+        if (ov.equals(onScreen)) {
+            onScreen = null; // QEMU dismissed it (dismiss-on-feedback, timeout)
+        }
+        String reason = data.path("reason").asText("");
+        if (reason.equals("timeout")) {
+            service.transition(messageId, target.id(), DeliveryState.OPEN, DeliveryState.EXPIRED, Store.Change.NONE);
+        } else if (reason.equals("click") || reason.equals("key")) {
+            String button = data.hasNonNull("hotspot") ? data.get("hotspot").asText() : null;
+            if (button == null && data.hasNonNull("key")) {
+                button = buttonForKey(messageId, data.get("key").asText());
+            }
+            String client = data.has("client") ? data.get("client").toString() : null;
+            service.transition(messageId, target.id(), DeliveryState.OPEN, DeliveryState.ANSWERED,
+                    Store.Change.answer(button != null ? button : "", client));
+        } else {
+            LOG.warning("VM " + target.id() + ": feedback with unknown reason " + reason);
+            return;
+        }
+        pump();
+    }
+
+    private String buttonForKey(String messageId, String key) {
+        Optional<Message> m = service.store().message(messageId);
+        if (m.isEmpty()) {
+            return null;
+        }
+        if (key.equals("ret")) {
+            return m.get().buttons().get(0).id();
+        }
+        if (key.equals("esc")) {
+            Button c = OverlayCommand.cancelButton(m.get().buttons());
+            return c != null ? c.id() : null;
+        }
+        return null;
+    }
+
+    /** Removes every overlay of ours except {@code keep}; remembers {@code keep} as on screen if it is there. */
+    private void reconcile(String keep) {
+        reconcile = false;
+        JsonNode list;
+        try {
+            list = client.execute("query-vnc-overlays", null, COMMAND_TIMEOUT);
+        } catch (QmpException e) {
+            return; // a QEMU without the patch: nothing to reconcile (and nothing can be shown)
+        } catch (IOException e) {
+            return;
+        }
+        List<String> ids = new ArrayList<>();
+        collectIds(list, ids);
+        for (String id : ids) {
+            if (OverlayCommand.messageId(id) == null) {
+                continue;
+            }
+            if (id.equals(keep)) {
+                onScreen = keep; // still up from before the restart: no need to redraw it
+            } else {
+                remove(id);
+            }
+        }
+    }
+
+    private static void collectIds(JsonNode n, List<String> out) {
+        if (n.isArray()) {
+            n.forEach(e -> collectIds(e, out));
+        } else if (n.isObject()) {
+            if (n.path("id").isTextual() && !out.contains(n.get("id").asText())) {
+                out.add(n.get("id").asText());
+            }
+            JsonNode overlays = n.get("overlays");
+            if (overlays != null) {
+                collectIds(overlays, out);
+            }
+        }
+    }
+
+    private void remove(String ov) {
+        if (client == null) {
+            return;
+        }
+        ObjectNode a = JSON.createObjectNode();
+        a.put("id", ov);
+        try {
+            client.execute("vnc-overlay-remove", a, COMMAND_TIMEOUT);
+        } catch (QmpException | IOException e) {
+            LOG.fine(() -> "VM " + target.id() + ": vnc-overlay-remove " + ov + ": " + e.getMessage());
+        }
+    }
+
+    /** The VM's current screen size, to lay the message out; a common default when QEMU can't say. */
+    private int[] screenSize() {
+        try {
+            JsonNode r = client.execute("query-vnc-overlay-displays", null, COMMAND_TIMEOUT);
+            JsonNode first = r.isArray() && r.size() > 0 ? r.get(0) : r;
+            int w = first.path("width").asInt(0);
+            int h = first.path("height").asInt(0);
+            if (w > 0 && h > 0) {
+                return new int[] {w, h};
+            }
+        } catch (QmpException | IOException e) {
+            // older patch or unpatched QEMU
+        }
+        return new int[] {DEFAULT_WIDTH, DEFAULT_HEIGHT};
+    }
+}
