@@ -1,0 +1,334 @@
+package tmc.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import tmc.auth.JwtSettings;
+import tmc.rfb.ServerAddress;
+
+/**
+ * Reads and validates the configuration. Every problem is reported with the path of the field
+ * ({@code jwt.audience: required}); nothing is guessed. Secrets may come from the environment instead of the file:
+ * <ul>
+ *   <li>{@code TMC_JWT_HS256_SECRET} replaces {@code jwt.hs256Secret};
+ *   <li>{@code TMC_VNC_PASSWORD_<VMID>} replaces {@code vms[].vncPassword} of that VM (id upper-cased, every
+ *       character other than A-Z and 0-9 replaced by {@code _});
+ *   <li>{@code TMC_LISTEN_PORT} replaces {@code listen.port}.
+ * </ul>
+ */
+public final class ConfigLoader {
+    /** Top-level sections owned by other parts of the gateway: kept as JSON, validated by their owners. */
+    public static final Set<String> EXTENSION_SECTIONS =
+            Set.of("store", "webhooks", "web", "messages", "render", "qmp", "api", "demo");
+
+    private static final Set<String> TOP_LEVEL =
+            Set.of("listen", "allowedOrigins", "allowMissingOrigin", "jwt", "limits", "vms");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, String> env;
+
+    public ConfigLoader(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public GatewayConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        }
+        return parse(text);
+    }
+
+    public GatewayConfig parse(String json) throws ConfigException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException("not valid JSON: " + e.getOriginalMessage() + " at line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException("(root): expected a JSON object");
+        }
+        Map<String, JsonNode> sections = new LinkedHashMap<>();
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (EXTENSION_SECTIONS.contains(name)) {
+                sections.put(name, root.get(name));
+            } else if (!TOP_LEVEL.contains(name)) {
+                throw new ConfigException(name + ": unknown field");
+            }
+        }
+
+        Obj listen = Obj.optional(root, "listen");
+        String host = listen.string("host", "127.0.0.1");
+        int port = listen.integer("port", 8080, 0, 65535);
+        String envPort = env.get("TMC_LISTEN_PORT");
+        if (envPort != null) {
+            try {
+                port = Integer.parseInt(envPort);
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 0 || port > 65535) {
+                throw new ConfigException("TMC_LISTEN_PORT: expected 0-65535");
+            }
+        }
+        listen.noOthers();
+
+        List<String> origins = new ArrayList<>();
+        JsonNode originsNode = root.get("allowedOrigins");
+        if (originsNode == null || !originsNode.isArray()) {
+            throw new ConfigException("allowedOrigins: required, a list of origins like \"https://desk.example\"");
+        }
+        for (int i = 0; i < originsNode.size(); i++) {
+            JsonNode o = originsNode.get(i);
+            String field = "allowedOrigins[" + i + "]";
+            if (!o.isTextual() || !o.asText().matches("https?://[^/\\s]+")) {
+                throw new ConfigException(field + ": expected scheme://host[:port] with no path, got " + o);
+            }
+            origins.add(o.asText().toLowerCase(Locale.ROOT));
+        }
+        JsonNode missingOrigin = root.get("allowMissingOrigin");
+        if (missingOrigin != null && !missingOrigin.isBoolean()) {
+            throw new ConfigException("allowMissingOrigin: expected true or false");
+        }
+        boolean allowMissingOrigin = missingOrigin != null && missingOrigin.asBoolean();
+
+        JwtSettings jwt = jwt(Obj.required(root, "jwt"));
+        Limits limits = limits(Obj.optional(root, "limits"));
+        List<VmConfig> vms = vms(root.get("vms"));
+        return new GatewayConfig(host, port, origins, allowMissingOrigin, jwt, limits, vms, sections);
+    }
+
+    private JwtSettings jwt(Obj o) throws ConfigException {
+        String issuer = o.requiredString("issuer");
+        String audience = o.requiredString("audience");
+        String secretText = env.getOrDefault("TMC_JWT_HS256_SECRET", o.string("hs256Secret", null));
+        byte[] secret = null;
+        if (secretText != null) {
+            String field = env.containsKey("TMC_JWT_HS256_SECRET") ? "TMC_JWT_HS256_SECRET" : "jwt.hs256Secret";
+            if (secretText.startsWith("base64:")) {
+                try {
+                    secret = Base64.getDecoder().decode(secretText.substring(7));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(field + ": not valid base64 after 'base64:'");
+                }
+            } else {
+                secret = secretText.getBytes(StandardCharsets.UTF_8);
+            }
+            if (secret.length < 32) {
+                throw new ConfigException(field + ": an HS256 secret needs at least 32 bytes (256 bits), got "
+                        + secret.length);
+            }
+        }
+        URI jwksUrl = null;
+        String jwksText = o.string("jwksUrl", null);
+        if (jwksText != null) {
+            try {
+                jwksUrl = new URI(jwksText);
+            } catch (URISyntaxException e) {
+                jwksUrl = null;
+            }
+            if (jwksUrl == null || jwksUrl.getScheme() == null
+                    || !Set.of("http", "https").contains(jwksUrl.getScheme()) || jwksUrl.getHost() == null) {
+                throw new ConfigException("jwt.jwksUrl: expected an http(s) URL, got '" + jwksText + "'");
+            }
+        }
+        if (secret == null && jwksUrl == null) {
+            throw new ConfigException("jwt: set hs256Secret (or TMC_JWT_HS256_SECRET) or jwksUrl");
+        }
+        Set<String> algorithms = new HashSet<>(JwtSettings.ASYMMETRIC_ALGORITHMS);
+        JsonNode algs = o.node.get("jwksAlgorithms");
+        if (algs != null) {
+            o.seen.add("jwksAlgorithms");
+            if (!algs.isArray() || algs.isEmpty()) {
+                throw new ConfigException("jwt.jwksAlgorithms: expected a non-empty list out of "
+                        + JwtSettings.ASYMMETRIC_ALGORITHMS);
+            }
+            algorithms.clear();
+            for (int i = 0; i < algs.size(); i++) {
+                String alg = algs.get(i).asText();
+                if (!JwtSettings.ASYMMETRIC_ALGORITHMS.contains(alg)) {
+                    throw new ConfigException("jwt.jwksAlgorithms[" + i + "]: '" + alg + "' is not one of "
+                            + JwtSettings.ASYMMETRIC_ALGORITHMS);
+                }
+                algorithms.add(alg);
+            }
+        }
+        int skew = o.integer("clockSkewSeconds", 30, 0, (int) JwtSettings.MAX_CLOCK_SKEW.toSeconds());
+        int maxTokenBytes = o.integer("maxTokenBytes", 8192, 256, 65536);
+        String roleClaim = o.string("roleClaim", "roles");
+        String adminRole = o.string("adminRole", "tmc-admin");
+        int cacheTtl = o.integer("jwksCacheTtlSeconds", 300, 1, 86400);
+        int minRefresh = o.integer("jwksMinRefreshSeconds", 30, 0, 3600);
+        o.noOthers();
+        return new JwtSettings(issuer, audience, secret, jwksUrl, algorithms, Duration.ofSeconds(skew),
+                maxTokenBytes, roleClaim, adminRole, Duration.ofSeconds(cacheTtl), Duration.ofSeconds(minRefresh));
+    }
+
+    private static Limits limits(Obj o) throws ConfigException {
+        Limits d = Limits.DEFAULTS;
+        Limits limits = new Limits(
+                o.integer("perToken", d.perToken(), 1, 100_000),
+                o.integer("perUser", d.perUser(), 1, 100_000),
+                o.integer("perVm", d.perVm(), 1, 100_000),
+                o.integer("total", d.total(), 1, 1_000_000),
+                Duration.ofMillis(o.integer("handshakeTimeoutMs", (int) d.handshakeTimeout().toMillis(), 100,
+                        600_000)),
+                o.integer("maxCutTextBytes", d.maxCutTextBytes(), 0, 1 << 20),
+                o.integer("chunkBytes", d.chunkBytes(), 1024, 1 << 20),
+                o.integer("maxInFlightBytes", d.maxInFlightBytes(), 1024, 64 << 20),
+                Duration.ofSeconds(o.integer("idleTimeoutSeconds", (int) d.idleTimeout().toSeconds(), 1,
+                        7 * 86400)));
+        if (limits.maxInFlightBytes() < limits.chunkBytes()) {
+            throw new ConfigException("limits.maxInFlightBytes: must be at least limits.chunkBytes ("
+                    + limits.chunkBytes() + ")");
+        }
+        o.noOthers();
+        return limits;
+    }
+
+    private List<VmConfig> vms(JsonNode node) throws ConfigException {
+        if (node == null || !node.isArray()) {
+            throw new ConfigException("vms: required, a list of VMs");
+        }
+        List<VmConfig> vms = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+            String path = "vms[" + i + "]";
+            if (!node.get(i).isObject()) {
+                throw new ConfigException(path + ": expected an object");
+            }
+            Obj o = new Obj(node.get(i), path);
+            String id = o.requiredString("id");
+            if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
+                throw new ConfigException(path + ".id: 1-64 characters of A-Z a-z 0-9 . _ -, got '" + id + "'");
+            }
+            if (!ids.add(id)) {
+                throw new ConfigException(path + ".id: duplicate id '" + id + "'");
+            }
+            String tenant = o.requiredString("tenant");
+            String name = o.string("name", id);
+            ServerAddress vnc = o.address("vnc", true);
+            String passwordEnv = "TMC_VNC_PASSWORD_" + id.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+            String password = env.getOrDefault(passwordEnv, o.string("vncPassword", null));
+            if (password != null && (password.isEmpty() || password.length() > 8)) {
+                // VNC Authentication keys DES with the first 8 bytes; QEMU refuses longer passwords.
+                throw new ConfigException((env.containsKey(passwordEnv) ? passwordEnv : path + ".vncPassword")
+                        + ": a VNC password has 1-8 characters");
+            }
+            ServerAddress qmp = o.address("qmp", false);
+            o.noOthers();
+            vms.add(new VmConfig(id, tenant, name, vnc, password, qmp));
+        }
+        return vms;
+    }
+
+    /** A JSON object being read: tracks which fields were used so that unknown ones are reported. */
+    private static final class Obj {
+        final JsonNode node;
+        final String path;
+        final Set<String> seen = new HashSet<>();
+
+        Obj(JsonNode node, String path) {
+            this.node = node;
+            this.path = path;
+        }
+
+        static Obj required(JsonNode parent, String name) throws ConfigException {
+            JsonNode n = parent.get(name);
+            if (n == null || !n.isObject()) {
+                throw new ConfigException(name + ": required, an object");
+            }
+            return new Obj(n, name);
+        }
+
+        static Obj optional(JsonNode parent, String name) throws ConfigException {
+            JsonNode n = parent.get(name);
+            if (n == null || n.isNull()) {
+                return new Obj(new ObjectNode(JSON.getNodeFactory()), name);
+            }
+            if (!n.isObject()) {
+                throw new ConfigException(name + ": expected an object");
+            }
+            return new Obj(n, name);
+        }
+
+        String field(String name) {
+            return path + "." + name;
+        }
+
+        String requiredString(String name) throws ConfigException {
+            String s = string(name, null);
+            if (s == null || s.isBlank()) {
+                throw new ConfigException(field(name) + ": required, a non-empty string");
+            }
+            return s;
+        }
+
+        String string(String name, String fallback) throws ConfigException {
+            seen.add(name);
+            JsonNode n = node.get(name);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isTextual()) {
+                throw new ConfigException(field(name) + ": expected a string, got " + n.getNodeType());
+            }
+            return n.asText();
+        }
+
+        int integer(String name, int fallback, int min, int max) throws ConfigException {
+            seen.add(name);
+            JsonNode n = node.get(name);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < min || n.asInt() > max) {
+                throw new ConfigException(field(name) + ": expected an integer " + min + "-" + max + ", got " + n);
+            }
+            return n.asInt();
+        }
+
+        ServerAddress address(String name, boolean required) throws ConfigException {
+            String text = required ? requiredString(name) : string(name, null);
+            if (text == null) {
+                return null;
+            }
+            try {
+                return ServerAddress.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(field(name) + ": " + e.getMessage());
+            }
+        }
+
+        void noOthers() throws ConfigException {
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String name = it.next();
+                if (!seen.contains(name)) {
+                    throw new ConfigException(field(name) + ": unknown field");
+                }
+            }
+        }
+    }
+}

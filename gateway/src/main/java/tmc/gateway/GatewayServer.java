@@ -1,0 +1,198 @@
+package tmc.gateway;
+
+import jakarta.servlet.http.HttpServlet;
+import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import org.eclipse.jetty.ee11.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tmc.auth.JwtVerifier;
+import tmc.auth.ReplayGuard;
+import tmc.rfb.CloseStatus;
+
+/**
+ * The running gateway: Jetty with {@code /vnc/*} (browser sessions), {@code /healthz}, {@code /api/v1/sessions}
+ * (admin: list and revoke), plus whatever {@link Extension}s add. Other parts of the gateway (message API, store,
+ * QMP, web pages) plug in as extensions, so adding them changes no line here.
+ *
+ * <pre>
+ *   GatewayServer gw = GatewayServer.builder(config).extension(new MessagesExtension()).build();
+ *   gw.start();  ...  gw.close();
+ * </pre>
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
+
+    /** Adds servlets, filters or background services to the gateway before it starts. */
+    public interface Extension {
+        /**
+         * Called once, before Jetty starts. Register servlets on {@code context}; return something to close when
+         * the gateway stops (or null).
+         */
+        AutoCloseable install(GatewayServer gateway, ServletContextHandler context) throws Exception;
+    }
+
+    private final GatewayConfig config;
+    private final Clock clock;
+    private final JwtVerifier verifier;
+    private final ReplayGuard replays;
+    private final SessionRegistry sessions;
+    private final AdminAuth adminAuth;
+    private final ScheduledExecutorService timer;
+    private final List<Extension> extensions;
+    private final Map<String, HttpServlet> servlets;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private Server server;
+    private ServerConnector connector;
+
+    private GatewayServer(Builder builder) {
+        this.config = builder.config;
+        this.clock = builder.clock;
+        this.verifier = new JwtVerifier(config.jwt(), clock);
+        this.replays = new ReplayGuard(clock, 100_000);
+        this.sessions = new SessionRegistry(config.limits());
+        this.adminAuth = new AdminAuth(verifier);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tmc-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        this.extensions = List.copyOf(builder.extensions);
+        this.servlets = new LinkedHashMap<>(builder.servlets);
+    }
+
+    public static Builder builder(GatewayConfig config) {
+        return new Builder(config);
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public JwtVerifier verifier() {
+        return verifier;
+    }
+
+    public AdminAuth adminAuth() {
+        return adminAuth;
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    public ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    public synchronized GatewayServer start() throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("tmc-http");
+        // Handlers and WebSocket callbacks may block (writes to a VM): let them do so on virtual threads.
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = new Server(threads);
+        connector = new ServerConnector(server);
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        server.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler("/");
+        JakartaWebSocketServletContainerInitializer.configure(context, (servletContext, container) -> {
+            container.setDefaultMaxBinaryMessageBufferSize(64 * 1024);
+            container.setDefaultMaxTextMessageBufferSize(1024);
+        });
+        Admission admission = new Admission(config, verifier, replays);
+        context.addServlet(new ServletHolder("vnc", new VncUpgradeServlet(config, admission, sessions, timer)),
+                "/vnc/*");
+        context.addServlet(new ServletHolder("healthz", new HealthServlet(sessions, config)), "/healthz");
+        context.addServlet(new ServletHolder("sessions", new SessionsServlet(sessions, adminAuth)),
+                "/api/v1/sessions");
+        for (Map.Entry<String, HttpServlet> e : servlets.entrySet()) {
+            context.addServlet(new ServletHolder(e.getValue()), e.getKey());
+        }
+        for (Extension extension : extensions) {
+            AutoCloseable closeable = extension.install(this, context);
+            if (closeable != null) {
+                closeables.add(closeable);
+            }
+        }
+        server.setHandler(context);
+        server.setStopTimeout(3000);
+        server.start();
+        LOG.info("event=started listen={}:{} vms={}", config.host(), port(), config.vms().size());
+        return this;
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** {@code http://host:port} of the gateway. */
+    public URI uri() {
+        String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
+        return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+    }
+
+    @Override
+    public synchronized void close() throws Exception {
+        sessions.closeAll(new CloseStatus(CloseStatus.GOING_AWAY, "the gateway is shutting down"), "shutdown");
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("event=extension-close-failed error=\"{}\"", e.toString());
+            }
+        }
+        if (server != null) {
+            server.stop();
+        }
+        timer.shutdownNow();
+    }
+
+    public static final class Builder {
+        private final GatewayConfig config;
+        private Clock clock = Clock.systemUTC();
+        private final List<Extension> extensions = new ArrayList<>();
+        private final Map<String, HttpServlet> servlets = new LinkedHashMap<>();
+
+        private Builder(GatewayConfig config) {
+            this.config = config;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder extension(Extension extension) {
+            extensions.add(extension);
+            return this;
+        }
+
+        /** Adds a servlet at a servlet path spec ({@code /api/v1/messages/*}). */
+        public Builder servlet(String pathSpec, HttpServlet servlet) {
+            servlets.put(pathSpec, servlet);
+            return this;
+        }
+
+        public GatewayServer build() {
+            return new GatewayServer(this);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package tmc.gateway;
+
+import java.time.Duration;
+
+/**
+ * Connection caps and per-session bounds.
+ *
+ * @param perToken          live sessions one token may hold
+ * @param perUser           live sessions one user (token {@code sub}) may hold
+ * @param perVm             live sessions one VM may have
+ * @param total             live sessions the gateway holds
+ * @param handshakeTimeout  to connect to the VM and finish both RFB handshakes
+ * @param maxCutTextBytes   largest ClientCutText from a browser
+ * @param chunkBytes        bytes read from a VM per WebSocket message
+ * @param maxInFlightBytes  bytes queued towards one browser before the gateway stops reading its VM
+ * @param idleTimeout       a WebSocket with no traffic either way for this long is closed
+ */
+public record Limits(int perToken, int perUser, int perVm, int total, Duration handshakeTimeout, int maxCutTextBytes,
+        int chunkBytes, int maxInFlightBytes, Duration idleTimeout) {
+    public static final Limits DEFAULTS = new Limits(2, 8, 16, 1000, Duration.ofSeconds(10), 1 << 20, 64 * 1024,
+            256 * 1024, Duration.ofMinutes(30));
+}

@@ -1,0 +1,64 @@
+package tmc.gateway;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code java -cp ... tmc.gateway.Main --config gateway.json}. Secrets may come from the environment
+ * ({@link ConfigLoader}). Exits with status 2 and a message naming the field when the configuration is bad.
+ */
+public final class Main {
+    /** Extensions added by other parts of the gateway; each line here is additive. */
+    static List<GatewayServer.Extension> extensions(GatewayConfig config) {
+        List<GatewayServer.Extension> list = new ArrayList<>();
+        return list;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path configPath = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                configPath = Path.of(args[++i]);
+            } else if (args[i].startsWith("--config=")) {
+                configPath = Path.of(args[i].substring("--config=".length()));
+            } else {
+                usage("unknown argument: " + args[i]);
+            }
+        }
+        if (configPath == null) {
+            usage("--config is required");
+        }
+        GatewayConfig config;
+        try {
+            config = new ConfigLoader(System.getenv()).load(configPath);
+        } catch (ConfigException e) {
+            System.err.println("tmc-gateway: bad configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        GatewayServer.Builder builder = GatewayServer.builder(config);
+        for (GatewayServer.Extension extension : extensions(config)) {
+            builder.extension(extension);
+        }
+        GatewayServer gateway = builder.build().start();
+        System.out.println("tmc-gateway: listening on " + gateway.uri());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                gateway.close();
+            } catch (Exception e) {
+                System.err.println("tmc-gateway: stopping: " + e);
+            }
+            stopped.countDown();
+        }, "tmc-shutdown"));
+        stopped.await();
+    }
+
+    private static void usage(String problem) {
+        System.err.println("tmc-gateway: " + problem);
+        System.err.println("usage: tmc.gateway.Main --config FILE");
+        System.exit(2);
+    }
+}
