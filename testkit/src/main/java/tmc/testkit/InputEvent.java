@@ -8,32 +8,32 @@ import java.util.regex.Pattern;
  * {@code input event2 12.345678 type=1 code=272 value=1}.
  */
 public record InputEvent(String device, String time, int type, int code, int value) {
-  public static final int EV_SYN = 0;
-  public static final int EV_KEY = 1;
-  public static final int EV_ABS = 3;
-  public static final int BTN_LEFT = 0x110;
-  public static final int BTN_RIGHT = 0x111;
-  public static final int KEY_ENTER = 28;
-  public static final int KEY_ESC = 1;
+    public static final int EV_SYN = 0;
+    public static final int EV_KEY = 1;
+    public static final int EV_ABS = 3;
+    public static final int BTN_LEFT = 0x110;
+    public static final int BTN_RIGHT = 0x111;
+    public static final int KEY_ENTER = 28;
+    public static final int KEY_ESC = 1;
 
-  private static final Pattern LINE =
-      Pattern.compile("input (\\S+) (\\S+) type=(\\d+) code=(\\d+) value=(-?\\d+)");
+    private static final Pattern LINE =
+            Pattern.compile("input (\\S+) (\\S+) type=(\\d+) code=(\\d+) value=(-?\\d+)");
 
-  /** Parses a serial line, or returns null when the line is not an input event. */
-  public static InputEvent parse(String line) {
-    Matcher m = LINE.matcher(line);
-    if (!m.find()) return null;
-    return new InputEvent(m.group(1), m.group(2), Integer.parseInt(m.group(3)),
-        Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)));
-  }
+    /** Parses a serial line, or returns null when the line is not an input event. */
+    public static InputEvent parse(String line) {
+        Matcher m = LINE.matcher(line);
+        if (!m.find()) return null;
+        return new InputEvent(m.group(1), m.group(2), Integer.parseInt(m.group(3)),
+                Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)));
+    }
 
-  /** A key or button transition (EV_KEY), as opposed to motion or sync. */
-  public boolean isKey() {
-    return type == EV_KEY;
-  }
+    /** A key or button transition (EV_KEY), as opposed to motion or sync. */
+    public boolean isKey() {
+        return type == EV_KEY;
+    }
 
-  /** A mouse button transition (codes 0x110..0x117). */
-  public boolean isButton() {
-    return type == EV_KEY && code >= 0x110 && code <= 0x117;
-  }
+    /** A mouse button transition (codes 0x110..0x117). */
+    public boolean isButton() {
+        return type == EV_KEY && code >= 0x110 && code <= 0x117;
+    }
 }

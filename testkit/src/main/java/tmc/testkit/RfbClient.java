@@ -22,415 +22,415 @@ import javax.crypto.spec.SecretKeySpec;
  * outstanding, so the server decides when to send; every update is recorded with its rectangles and byte count.
  */
 public final class RfbClient implements AutoCloseable {
-  static final int SECURITY_NONE = 1;
-  static final int SECURITY_VNC = 2;
-  static final int ENCODING_RAW = 0;
-  static final int ENCODING_DESKTOP_SIZE = -223;
+    static final int SECURITY_NONE = 1;
+    static final int SECURITY_VNC = 2;
+    static final int ENCODING_RAW = 0;
+    static final int ENCODING_DESKTOP_SIZE = -223;
 
-  /** One FramebufferUpdate as received: when its last byte arrived, its rectangles, and its size on the wire. */
-  public record Update(long nanoTime, List<Rect> rects, long bytes) {}
+    /** One FramebufferUpdate as received: when its last byte arrived, its rectangles, and its size on the wire. */
+    public record Update(long nanoTime, List<Rect> rects, long bytes) {}
 
-  public record Rect(int x, int y, int width, int height, int encoding) {}
+    public record Rect(int x, int y, int width, int height, int encoding) {}
 
-  private final Transport transport;
-  private final DataInputStream in;
-  private final DataOutputStream out;
-  private final String serverName;
-  private final Thread reader;
+    private final Transport transport;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    private final String serverName;
+    private final Thread reader;
 
-  /** Guarded by this. */
-  private int width;
-  private int height;
-  private int[] pixels;
-  private final List<Update> updates = new ArrayList<>();
-  private long bytesReceived;
-  private IOException failure;
-  private boolean closed;
-  private volatile boolean autoRequest = true;
+    /** Guarded by this. */
+    private int width;
+    private int height;
+    private int[] pixels;
+    private final List<Update> updates = new ArrayList<>();
+    private long bytesReceived;
+    private IOException failure;
+    private boolean closed;
+    private volatile boolean autoRequest = true;
 
-  private RfbClient(Transport transport, String password) throws IOException {
-    this.transport = transport;
-    this.in = new DataInputStream(new CountingInputStream(transport.in()));
-    this.out = new DataOutputStream(transport.out());
-    handshake(password);
-    this.serverName = serverInit();
-    setPixelFormat();
-    setEncodings(ENCODING_RAW, ENCODING_DESKTOP_SIZE);
-    requestUpdate(false);
-    this.reader = Thread.ofVirtual().name("rfb-test-reader").start(this::readLoop);
-  }
-
-  /** Connects over TCP; {@code password} null means security type None. */
-  public static RfbClient connect(String host, int port, String password) throws IOException {
-    return connect(TcpTransport.connect(host, port), password);
-  }
-
-  /** Runs the RFB handshake over an open transport (e.g. a {@link WebSocketTransport}). */
-  public static RfbClient connect(Transport transport, String password) throws IOException {
-    try {
-      return new RfbClient(transport, password);
-    } catch (IOException | RuntimeException e) {
-      transport.close();
-      throw e;
+    private RfbClient(Transport transport, String password) throws IOException {
+        this.transport = transport;
+        this.in = new DataInputStream(new CountingInputStream(transport.in()));
+        this.out = new DataOutputStream(transport.out());
+        handshake(password);
+        this.serverName = serverInit();
+        setPixelFormat();
+        setEncodings(ENCODING_RAW, ENCODING_DESKTOP_SIZE);
+        requestUpdate(false);
+        this.reader = Thread.ofVirtual().name("rfb-test-reader").start(this::readLoop);
     }
-  }
 
-  // ===== handshake =====
-
-  private void handshake(String password) throws IOException {
-    byte[] version = new byte[12];
-    in.readFully(version);
-    String v = new String(version, StandardCharsets.US_ASCII);
-    if (!v.startsWith("RFB 003.")) throw new IOException("not an RFB server: " + v.trim());
-    out.write("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-    int count = in.readUnsignedByte();
-    if (count == 0) throw new IOException("server refused: " + readString());
-    byte[] types = new byte[count];
-    in.readFully(types);
-    int wanted = password == null ? SECURITY_NONE : SECURITY_VNC;
-    boolean offered = false;
-    for (byte t : types) offered |= t == wanted;
-    if (!offered) throw new IOException("server does not offer security type " + wanted);
-    out.writeByte(wanted);
-    out.flush();
-    if (wanted == SECURITY_VNC) {
-      byte[] challenge = new byte[16];
-      in.readFully(challenge);
-      out.write(vncAuthResponse(password, challenge));
-      out.flush();
+    /** Connects over TCP; {@code password} null means security type None. */
+    public static RfbClient connect(String host, int port, String password) throws IOException {
+        return connect(TcpTransport.connect(host, port), password);
     }
-    int result = in.readInt();
-    if (result != 0) throw new IOException("authentication failed: " + readString());
-    out.writeByte(1); // ClientInit: shared
-    out.flush();
-  }
 
-  /** VNC Authentication: DES-encrypt the challenge with the password, each key byte's bits mirrored. */
-  static byte[] vncAuthResponse(String password, byte[] challenge) {
-    byte[] key = new byte[8];
-    byte[] pw = password.getBytes(StandardCharsets.ISO_8859_1);
-    for (int i = 0; i < 8 && i < pw.length; i++) key[i] = (byte) (Integer.reverse(pw[i] & 0xff) >>> 24);
-    try {
-      Cipher des = Cipher.getInstance("DES/ECB/NoPadding");
-      des.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "DES"));
-      return des.doFinal(challenge);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("DES unavailable", e);
-    }
-  }
-
-  private String serverInit() throws IOException {
-    int w = in.readUnsignedShort();
-    int h = in.readUnsignedShort();
-    in.readFully(new byte[16]); // server pixel format: we set our own
-    String name = readString();
-    synchronized (this) {
-      resize(w, h);
-    }
-    return name;
-  }
-
-  private void setPixelFormat() throws IOException {
-    synchronized (out) {
-      out.writeByte(0);
-      out.write(new byte[3]);
-      out.writeByte(32); // bits per pixel
-      out.writeByte(24); // depth
-      out.writeByte(0); // little endian
-      out.writeByte(1); // true colour
-      out.writeShort(255);
-      out.writeShort(255);
-      out.writeShort(255);
-      out.writeByte(16);
-      out.writeByte(8);
-      out.writeByte(0);
-      out.write(new byte[3]);
-      out.flush();
-    }
-  }
-
-  private void setEncodings(int... encodings) throws IOException {
-    synchronized (out) {
-      out.writeByte(2);
-      out.writeByte(0);
-      out.writeShort(encodings.length);
-      for (int e : encodings) out.writeInt(e);
-      out.flush();
-    }
-  }
-
-  // ===== reading =====
-
-  private void readLoop() {
-    try {
-      while (true) {
-        int type = in.readUnsignedByte();
-        switch (type) {
-          case 0 -> readFramebufferUpdate();
-          case 1 -> { // SetColourMapEntries
-            in.readFully(new byte[3]);
-            int n = in.readUnsignedShort();
-            in.readFully(new byte[n * 6]);
-          }
-          case 2 -> { } // Bell
-          case 3 -> { // ServerCutText
-            in.readFully(new byte[3]);
-            in.readFully(new byte[in.readInt()]);
-          }
-          default -> throw new IOException("unexpected server message type " + type);
+    /** Runs the RFB handshake over an open transport (e.g. a {@link WebSocketTransport}). */
+    public static RfbClient connect(Transport transport, String password) throws IOException {
+        try {
+            return new RfbClient(transport, password);
+        } catch (IOException | RuntimeException e) {
+            transport.close();
+            throw e;
         }
-      }
-    } catch (IOException e) {
-      synchronized (this) {
-        if (!closed) failure = e;
-        closed = true;
-        notifyAll();
-      }
     }
-  }
 
-  private void readFramebufferUpdate() throws IOException {
-    long start;
-    synchronized (this) {
-      start = bytesReceived - 1;
-    }
-    in.readUnsignedByte();
-    int n = in.readUnsignedShort();
-    List<Rect> rects = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      Rect r = new Rect(in.readUnsignedShort(), in.readUnsignedShort(), in.readUnsignedShort(),
-          in.readUnsignedShort(), in.readInt());
-      rects.add(r);
-      switch (r.encoding()) {
-        case ENCODING_RAW -> readRaw(r);
-        case ENCODING_DESKTOP_SIZE -> {
-          synchronized (this) {
-            resize(r.width(), r.height());
-          }
+    // ===== handshake =====
+
+    private void handshake(String password) throws IOException {
+        byte[] version = new byte[12];
+        in.readFully(version);
+        String v = new String(version, StandardCharsets.US_ASCII);
+        if (!v.startsWith("RFB 003.")) throw new IOException("not an RFB server: " + v.trim());
+        out.write("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        int count = in.readUnsignedByte();
+        if (count == 0) throw new IOException("server refused: " + readString());
+        byte[] types = new byte[count];
+        in.readFully(types);
+        int wanted = password == null ? SECURITY_NONE : SECURITY_VNC;
+        boolean offered = false;
+        for (byte t : types) offered |= t == wanted;
+        if (!offered) throw new IOException("server does not offer security type " + wanted);
+        out.writeByte(wanted);
+        out.flush();
+        if (wanted == SECURITY_VNC) {
+            byte[] challenge = new byte[16];
+            in.readFully(challenge);
+            out.write(vncAuthResponse(password, challenge));
+            out.flush();
         }
-        default -> throw new IOException("unexpected encoding " + r.encoding());
-      }
+        int result = in.readInt();
+        if (result != 0) throw new IOException("authentication failed: " + readString());
+        out.writeByte(1); // ClientInit: shared
+        out.flush();
     }
-    synchronized (this) {
-      updates.add(new Update(System.nanoTime(), List.copyOf(rects), bytesReceived - start));
-      notifyAll();
-    }
-    if (autoRequest) requestUpdate(true);
-  }
 
-  private void readRaw(Rect r) throws IOException {
-    byte[] row = new byte[r.width() * 4];
-    for (int y = 0; y < r.height(); y++) {
-      in.readFully(row);
-      synchronized (this) {
-        int yy = r.y() + y;
-        if (yy >= height) continue;
-        for (int x = 0; x < r.width() && r.x() + x < width; x++) {
-          int i = x * 4;
-          pixels[yy * width + r.x() + x] =
-              (row[i] & 0xff) | (row[i + 1] & 0xff) << 8 | (row[i + 2] & 0xff) << 16;
+    /** VNC Authentication: DES-encrypt the challenge with the password, each key byte's bits mirrored. */
+    static byte[] vncAuthResponse(String password, byte[] challenge) {
+        byte[] key = new byte[8];
+        byte[] pw = password.getBytes(StandardCharsets.ISO_8859_1);
+        for (int i = 0; i < 8 && i < pw.length; i++) key[i] = (byte) (Integer.reverse(pw[i] & 0xff) >>> 24);
+        try {
+            Cipher des = Cipher.getInstance("DES/ECB/NoPadding");
+            des.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "DES"));
+            return des.doFinal(challenge);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("DES unavailable", e);
         }
-      }
     }
-  }
 
-  private void resize(int w, int h) {
-    width = w;
-    height = h;
-    pixels = new int[w * h];
-  }
-
-  private String readString() throws IOException {
-    int len = in.readInt();
-    if (len < 0 || len > 1 << 20) throw new IOException("bad string length " + len);
-    byte[] b = new byte[len];
-    in.readFully(b);
-    return new String(b, StandardCharsets.UTF_8);
-  }
-
-  // ===== sending =====
-
-  public void requestUpdate(boolean incremental) throws IOException {
-    int w;
-    int h;
-    synchronized (this) {
-      w = width;
-      h = height;
+    private String serverInit() throws IOException {
+        int w = in.readUnsignedShort();
+        int h = in.readUnsignedShort();
+        in.readFully(new byte[16]); // server pixel format: we set our own
+        String name = readString();
+        synchronized (this) {
+            resize(w, h);
+        }
+        return name;
     }
-    synchronized (out) {
-      out.writeByte(3);
-      out.writeByte(incremental ? 1 : 0);
-      out.writeShort(0);
-      out.writeShort(0);
-      out.writeShort(w);
-      out.writeShort(h);
-      out.flush();
+
+    private void setPixelFormat() throws IOException {
+        synchronized (out) {
+            out.writeByte(0);
+            out.write(new byte[3]);
+            out.writeByte(32); // bits per pixel
+            out.writeByte(24); // depth
+            out.writeByte(0); // little endian
+            out.writeByte(1); // true colour
+            out.writeShort(255);
+            out.writeShort(255);
+            out.writeShort(255);
+            out.writeByte(16);
+            out.writeByte(8);
+            out.writeByte(0);
+            out.write(new byte[3]);
+            out.flush();
+        }
     }
-  }
 
-  /** When false, the client stops asking for updates after the current one (the server then sends nothing). */
-  public void setAutoRequest(boolean autoRequest) {
-    this.autoRequest = autoRequest;
-  }
-
-  /** PointerEvent: {@code buttons} is the RFB button mask (1 left, 2 middle, 4 right). */
-  public void pointer(int x, int y, int buttons) throws IOException {
-    synchronized (out) {
-      out.writeByte(5);
-      out.writeByte(buttons);
-      out.writeShort(x);
-      out.writeShort(y);
-      out.flush();
+    private void setEncodings(int... encodings) throws IOException {
+        synchronized (out) {
+            out.writeByte(2);
+            out.writeByte(0);
+            out.writeShort(encodings.length);
+            for (int e : encodings) out.writeInt(e);
+            out.flush();
+        }
     }
-  }
 
-  /** A left click at (x, y): press and release. */
-  public void click(int x, int y) throws IOException {
-    pointer(x, y, 0);
-    pointer(x, y, 1);
-    pointer(x, y, 0);
-  }
+    // ===== reading =====
 
-  /** KeyEvent with an X11 keysym (e.g. 0xff0d Return, 0xff1b Escape, 'a'). */
-  public void key(int keysym, boolean down) throws IOException {
-    synchronized (out) {
-      out.writeByte(4);
-      out.writeByte(down ? 1 : 0);
-      out.writeShort(0);
-      out.writeInt(keysym);
-      out.flush();
+    private void readLoop() {
+        try {
+            while (true) {
+                int type = in.readUnsignedByte();
+                switch (type) {
+                    case 0 -> readFramebufferUpdate();
+                    case 1 -> { // SetColourMapEntries
+                        in.readFully(new byte[3]);
+                        int n = in.readUnsignedShort();
+                        in.readFully(new byte[n * 6]);
+                    }
+                    case 2 -> { } // Bell
+                    case 3 -> { // ServerCutText
+                        in.readFully(new byte[3]);
+                        in.readFully(new byte[in.readInt()]);
+                    }
+                    default -> throw new IOException("unexpected server message type " + type);
+                }
+            }
+        } catch (IOException e) {
+            synchronized (this) {
+                if (!closed) failure = e;
+                closed = true;
+                notifyAll();
+            }
+        }
     }
-  }
 
-  public void tap(int keysym) throws IOException {
-    key(keysym, true);
-    key(keysym, false);
-  }
-
-  /** Sends raw bytes as they are (for malformed-input tests). */
-  public void sendRaw(byte[] bytes) throws IOException {
-    synchronized (out) {
-      out.write(bytes);
-      out.flush();
+    private void readFramebufferUpdate() throws IOException {
+        long start;
+        synchronized (this) {
+            start = bytesReceived - 1;
+        }
+        in.readUnsignedByte();
+        int n = in.readUnsignedShort();
+        List<Rect> rects = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Rect r = new Rect(in.readUnsignedShort(), in.readUnsignedShort(), in.readUnsignedShort(),
+                    in.readUnsignedShort(), in.readInt());
+            rects.add(r);
+            switch (r.encoding()) {
+                case ENCODING_RAW -> readRaw(r);
+                case ENCODING_DESKTOP_SIZE -> {
+                    synchronized (this) {
+                        resize(r.width(), r.height());
+                    }
+                }
+                default -> throw new IOException("unexpected encoding " + r.encoding());
+            }
+        }
+        synchronized (this) {
+            updates.add(new Update(System.nanoTime(), List.copyOf(rects), bytesReceived - start));
+            notifyAll();
+        }
+        if (autoRequest) requestUpdate(true);
     }
-  }
 
-  // ===== state =====
-
-  public String serverName() {
-    return serverName;
-  }
-
-  public synchronized int width() {
-    return width;
-  }
-
-  public synchronized int height() {
-    return height;
-  }
-
-  /** The pixel at (x, y) as 0xRRGGBB. */
-  public synchronized int pixel(int x, int y) {
-    return pixels[y * width + x];
-  }
-
-  /** A copy of the framebuffer, row-major 0xRRGGBB. */
-  public synchronized int[] pixels() {
-    return pixels.clone();
-  }
-
-  public synchronized BufferedImage image() {
-    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    image.setRGB(0, 0, width, height, pixels, 0, width);
-    return image;
-  }
-
-  public synchronized long bytesReceived() {
-    return bytesReceived;
-  }
-
-  /** The number of updates so far; pass it to {@link #updatesSince} or {@link #awaitUpdate}. */
-  public synchronized int mark() {
-    return updates.size();
-  }
-
-  public synchronized List<Update> updatesSince(int mark) {
-    return List.copyOf(updates.subList(Math.min(mark, updates.size()), updates.size()));
-  }
-
-  /** Waits until an update at or after {@code mark} has arrived; returns it. */
-  public Update awaitUpdate(int mark, Duration timeout) {
-    awaitFrame(c -> c.updates.size() > mark, timeout);
-    synchronized (this) {
-      return updates.get(mark);
+    private void readRaw(Rect r) throws IOException {
+        byte[] row = new byte[r.width() * 4];
+        for (int y = 0; y < r.height(); y++) {
+            in.readFully(row);
+            synchronized (this) {
+                int yy = r.y() + y;
+                if (yy >= height) continue;
+                for (int x = 0; x < r.width() && r.x() + x < width; x++) {
+                    int i = x * 4;
+                    pixels[yy * width + r.x() + x] =
+                            (row[i] & 0xff) | (row[i + 1] & 0xff) << 8 | (row[i + 2] & 0xff) << 16;
+                }
+            }
+        }
     }
-  }
 
-  /**
-   * Waits until {@code condition} holds for this client's state, checking now and after every update. Throws
-   * AssertionError on timeout or when the connection failed.
-   */
-  public synchronized void awaitFrame(Predicate<RfbClient> condition, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.test(this)) {
-      long left = deadline - System.nanoTime();
-      if (closed) throw new AssertionError("RFB connection closed", failure);
-      if (left <= 0) throw new AssertionError("framebuffer condition not met within " + timeout);
-      try {
-        wait(Math.max(1, left / 1_000_000));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted");
-      }
+    private void resize(int w, int h) {
+        width = w;
+        height = h;
+        pixels = new int[w * h];
     }
-  }
 
-  /** The error that ended the connection, or null while it is up (or closed by us). */
-  public synchronized IOException failure() {
-    return failure;
-  }
-
-  public synchronized boolean isClosed() {
-    return closed;
-  }
-
-  @Override
-  public void close() throws IOException {
-    synchronized (this) {
-      closed = true;
-      notifyAll();
+    private String readString() throws IOException {
+        int len = in.readInt();
+        if (len < 0 || len > 1 << 20) throw new IOException("bad string length " + len);
+        byte[] b = new byte[len];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
     }
-    transport.close();
-  }
 
-  private final class CountingInputStream extends InputStream {
-    private final InputStream delegate;
+    // ===== sending =====
 
-    CountingInputStream(InputStream delegate) {
-      this.delegate = delegate;
+    public void requestUpdate(boolean incremental) throws IOException {
+        int w;
+        int h;
+        synchronized (this) {
+            w = width;
+            h = height;
+        }
+        synchronized (out) {
+            out.writeByte(3);
+            out.writeByte(incremental ? 1 : 0);
+            out.writeShort(0);
+            out.writeShort(0);
+            out.writeShort(w);
+            out.writeShort(h);
+            out.flush();
+        }
+    }
+
+    /** When false, the client stops asking for updates after the current one (the server then sends nothing). */
+    public void setAutoRequest(boolean autoRequest) {
+        this.autoRequest = autoRequest;
+    }
+
+    /** PointerEvent: {@code buttons} is the RFB button mask (1 left, 2 middle, 4 right). */
+    public void pointer(int x, int y, int buttons) throws IOException {
+        synchronized (out) {
+            out.writeByte(5);
+            out.writeByte(buttons);
+            out.writeShort(x);
+            out.writeShort(y);
+            out.flush();
+        }
+    }
+
+    /** A left click at (x, y): press and release. */
+    public void click(int x, int y) throws IOException {
+        pointer(x, y, 0);
+        pointer(x, y, 1);
+        pointer(x, y, 0);
+    }
+
+    /** KeyEvent with an X11 keysym (e.g. 0xff0d Return, 0xff1b Escape, 'a'). */
+    public void key(int keysym, boolean down) throws IOException {
+        synchronized (out) {
+            out.writeByte(4);
+            out.writeByte(down ? 1 : 0);
+            out.writeShort(0);
+            out.writeInt(keysym);
+            out.flush();
+        }
+    }
+
+    public void tap(int keysym) throws IOException {
+        key(keysym, true);
+        key(keysym, false);
+    }
+
+    /** Sends raw bytes as they are (for malformed-input tests). */
+    public void sendRaw(byte[] bytes) throws IOException {
+        synchronized (out) {
+            out.write(bytes);
+            out.flush();
+        }
+    }
+
+    // ===== state =====
+
+    public String serverName() {
+        return serverName;
+    }
+
+    public synchronized int width() {
+        return width;
+    }
+
+    public synchronized int height() {
+        return height;
+    }
+
+    /** The pixel at (x, y) as 0xRRGGBB. */
+    public synchronized int pixel(int x, int y) {
+        return pixels[y * width + x];
+    }
+
+    /** A copy of the framebuffer, row-major 0xRRGGBB. */
+    public synchronized int[] pixels() {
+        return pixels.clone();
+    }
+
+    public synchronized BufferedImage image() {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        image.setRGB(0, 0, width, height, pixels, 0, width);
+        return image;
+    }
+
+    public synchronized long bytesReceived() {
+        return bytesReceived;
+    }
+
+    /** The number of updates so far; pass it to {@link #updatesSince} or {@link #awaitUpdate}. */
+    public synchronized int mark() {
+        return updates.size();
+    }
+
+    public synchronized List<Update> updatesSince(int mark) {
+        return List.copyOf(updates.subList(Math.min(mark, updates.size()), updates.size()));
+    }
+
+    /** Waits until an update at or after {@code mark} has arrived; returns it. */
+    public Update awaitUpdate(int mark, Duration timeout) {
+        awaitFrame(c -> c.updates.size() > mark, timeout);
+        synchronized (this) {
+            return updates.get(mark);
+        }
+    }
+
+    /**
+     * Waits until {@code condition} holds for this client's state, checking now and after every update. Throws
+     * AssertionError on timeout or when the connection failed.
+     */
+    public synchronized void awaitFrame(Predicate<RfbClient> condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.test(this)) {
+            long left = deadline - System.nanoTime();
+            if (closed) throw new AssertionError("RFB connection closed", failure);
+            if (left <= 0) throw new AssertionError("framebuffer condition not met within " + timeout);
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted");
+            }
+        }
+    }
+
+    /** The error that ended the connection, or null while it is up (or closed by us). */
+    public synchronized IOException failure() {
+        return failure;
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
     }
 
     @Override
-    public int read() throws IOException {
-      int b = delegate.read();
-      if (b < 0) throw new EOFException("RFB server closed the connection");
-      count(1);
-      return b;
+    public void close() throws IOException {
+        synchronized (this) {
+            closed = true;
+            notifyAll();
+        }
+        transport.close();
     }
 
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = delegate.read(b, off, len);
-      if (n < 0) throw new EOFException("RFB server closed the connection");
-      count(n);
-      return n;
-    }
+    private final class CountingInputStream extends InputStream {
+        private final InputStream delegate;
 
-    private void count(int n) {
-      synchronized (RfbClient.this) {
-        bytesReceived += n;
-      }
+        CountingInputStream(InputStream delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = delegate.read();
+            if (b < 0) throw new EOFException("RFB server closed the connection");
+            count(1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = delegate.read(b, off, len);
+            if (n < 0) throw new EOFException("RFB server closed the connection");
+            count(n);
+            return n;
+        }
+
+        private void count(int n) {
+            synchronized (RfbClient.this) {
+                bytesReceived += n;
+            }
+        }
     }
-  }
 }

@@ -20,136 +20,136 @@ import java.util.function.Predicate;
  * written to it. Lines are numbered from 0 so that a test can take a {@link #mark()} and look only at what came later.
  */
 public final class SerialConsole implements AutoCloseable {
-  private final SocketChannel channel;
-  private final Path logFile;
-  private final Thread reader;
-  /** Guarded by this. */
-  private final List<String> lines = new ArrayList<>();
-  /** Guarded by this. */
-  private boolean eof;
+    private final SocketChannel channel;
+    private final Path logFile;
+    private final Thread reader;
+    /** Guarded by this. */
+    private final List<String> lines = new ArrayList<>();
+    /** Guarded by this. */
+    private boolean eof;
 
-  SerialConsole(SocketChannel channel, Path logFile) {
-    this.channel = channel;
-    this.logFile = logFile;
-    this.reader = Thread.ofVirtual().name("serial-" + logFile.getFileName()).start(this::readLoop);
-  }
+    SerialConsole(SocketChannel channel, Path logFile) {
+        this.channel = channel;
+        this.logFile = logFile;
+        this.reader = Thread.ofVirtual().name("serial-" + logFile.getFileName()).start(this::readLoop);
+    }
 
-  private void readLoop() {
-    try (BufferedReader in = new BufferedReader(
-            new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
-        var log = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      for (String line; (line = in.readLine()) != null; ) {
-        line = line.replace("\r", "");
-        log.write(line);
-        log.newLine();
-        log.flush();
-        synchronized (this) {
-          lines.add(line);
-          notifyAll();
+    private void readLoop() {
+        try (BufferedReader in = new BufferedReader(
+                        new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+                var log = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (String line; (line = in.readLine()) != null; ) {
+                line = line.replace("\r", "");
+                log.write(line);
+                log.newLine();
+                log.flush();
+                synchronized (this) {
+                    lines.add(line);
+                    notifyAll();
+                }
+            }
+        } catch (IOException e) {
+            // The VM went away; waiters see eof.
+        } finally {
+            synchronized (this) {
+                eof = true;
+                notifyAll();
+            }
         }
-      }
-    } catch (IOException e) {
-      // The VM went away; waiters see eof.
-    } finally {
-      synchronized (this) {
-        eof = true;
-        notifyAll();
-      }
     }
-  }
 
-  /** The number of lines seen so far: pass it to the *Since methods to look only at later lines. */
-  public synchronized int mark() {
-    return lines.size();
-  }
-
-  public synchronized List<String> linesSince(int mark) {
-    return List.copyOf(lines.subList(Math.min(mark, lines.size()), lines.size()));
-  }
-
-  /** Waits for a line at or after {@code mark} matching {@code test}; throws AssertionError on timeout or EOF. */
-  public synchronized String awaitLine(int mark, Predicate<String> test, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    int next = mark;
-    while (true) {
-      for (; next < lines.size(); next++) {
-        if (test.test(lines.get(next))) return lines.get(next);
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0 || eof) {
-        throw new AssertionError((eof ? "serial closed" : "timed out after " + timeout)
-            + " waiting for a matching guest line; last lines: " + tail(10));
-      }
-      try {
-        wait(Math.max(1, left / 1_000_000));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted");
-      }
+    /** The number of lines seen so far: pass it to the *Since methods to look only at later lines. */
+    public synchronized int mark() {
+        return lines.size();
     }
-  }
 
-  public String awaitLine(int mark, String prefix, Duration timeout) {
-    return awaitLine(mark, line -> line.startsWith(prefix), timeout);
-  }
-
-  /** Sends a command (see scripts/build-guest.sh) and waits for its {@code TMC-OK} answer. */
-  public String command(String command, Duration timeout) {
-    int mark = mark();
-    send(command);
-    String verb = command.split(" ", 2)[0];
-    String answer = awaitLine(mark,
-        line -> line.startsWith("TMC-OK " + verb) || line.startsWith("TMC-ERR " + verb), timeout);
-    if (answer.startsWith("TMC-ERR")) throw new AssertionError("guest refused '" + command + "': " + answer);
-    return answer;
-  }
-
-  public void send(String command) {
-    ByteBuffer bytes = ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8));
-    try {
-      synchronized (channel) {
-        while (bytes.hasRemaining()) channel.write(bytes);
-      }
-    } catch (IOException e) {
-      throw new AssertionError("cannot write to the guest's serial port", e);
+    public synchronized List<String> linesSince(int mark) {
+        return List.copyOf(lines.subList(Math.min(mark, lines.size()), lines.size()));
     }
-  }
 
-  /** Input events the guest logged at or after {@code mark}. */
-  public List<InputEvent> inputEventsSince(int mark) {
-    List<InputEvent> events = new ArrayList<>();
-    for (String line : linesSince(mark)) {
-      InputEvent event = InputEvent.parse(line);
-      if (event != null) events.add(event);
+    /** Waits for a line at or after {@code mark} matching {@code test}; throws AssertionError on timeout or EOF. */
+    public synchronized String awaitLine(int mark, Predicate<String> test, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int next = mark;
+        while (true) {
+            for (; next < lines.size(); next++) {
+                if (test.test(lines.get(next))) return lines.get(next);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || eof) {
+                throw new AssertionError((eof ? "serial closed" : "timed out after " + timeout)
+                        + " waiting for a matching guest line; last lines: " + tail(10));
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted");
+            }
+        }
     }
-    return events;
-  }
 
-  /** Waits for an input event at or after {@code mark} matching {@code test}. */
-  public InputEvent awaitInput(int mark, Predicate<InputEvent> test, Duration timeout) {
-    String line = awaitLine(mark, l -> {
-      InputEvent e = InputEvent.parse(l);
-      return e != null && test.test(e);
-    }, timeout);
-    return InputEvent.parse(line);
-  }
-
-  public synchronized String tail(int n) {
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
-  }
-
-  @Override
-  public void close() {
-    try {
-      channel.close();
-    } catch (IOException ignored) {
-      // Closing anyway.
+    public String awaitLine(int mark, String prefix, Duration timeout) {
+        return awaitLine(mark, line -> line.startsWith(prefix), timeout);
     }
-    try {
-      reader.join(2000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+
+    /** Sends a command (see scripts/build-guest.sh) and waits for its {@code TMC-OK} answer. */
+    public String command(String command, Duration timeout) {
+        int mark = mark();
+        send(command);
+        String verb = command.split(" ", 2)[0];
+        String answer = awaitLine(mark,
+                line -> line.startsWith("TMC-OK " + verb) || line.startsWith("TMC-ERR " + verb), timeout);
+        if (answer.startsWith("TMC-ERR")) throw new AssertionError("guest refused '" + command + "': " + answer);
+        return answer;
     }
-  }
+
+    public void send(String command) {
+        ByteBuffer bytes = ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8));
+        try {
+            synchronized (channel) {
+                while (bytes.hasRemaining()) channel.write(bytes);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot write to the guest's serial port", e);
+        }
+    }
+
+    /** Input events the guest logged at or after {@code mark}. */
+    public List<InputEvent> inputEventsSince(int mark) {
+        List<InputEvent> events = new ArrayList<>();
+        for (String line : linesSince(mark)) {
+            InputEvent event = InputEvent.parse(line);
+            if (event != null) events.add(event);
+        }
+        return events;
+    }
+
+    /** Waits for an input event at or after {@code mark} matching {@code test}. */
+    public InputEvent awaitInput(int mark, Predicate<InputEvent> test, Duration timeout) {
+        String line = awaitLine(mark, l -> {
+            InputEvent e = InputEvent.parse(l);
+            return e != null && test.test(e);
+        }, timeout);
+        return InputEvent.parse(line);
+    }
+
+    public synchronized String tail(int n) {
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // Closing anyway.
+        }
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

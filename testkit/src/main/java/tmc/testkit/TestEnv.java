@@ -8,44 +8,44 @@ import java.nio.file.Path;
  * first and passes their paths as system properties.
  */
 public final class TestEnv {
-  private TestEnv() {}
+    private TestEnv() {}
 
-  /** The patched qemu-system-x86_64 ({@code -Dtmc.qemu}, or {@code TMC_QEMU}). */
-  public static Path qemu() {
-    return existing("tmc.qemu", "TMC_QEMU", "the patched qemu-system-x86_64 (run qemu-patch/build.sh)");
-  }
-
-  /** The AddressSanitizer build of the patched QEMU ({@code -Dtmc.qemu.asan}, or {@code TMC_QEMU_ASAN}). */
-  public static Path qemuAsan() {
-    return existing("tmc.qemu.asan", "TMC_QEMU_ASAN", "the ASan build of the patched QEMU (qemu-patch/build.sh --asan)");
-  }
-
-  /** The test guest directory holding vmlinuz, initrd.img and cmdline ({@code -Dtmc.guest}, or {@code TMC_GUEST}). */
-  public static Path guest() {
-    Path dir = existing("tmc.guest", "TMC_GUEST", "the test guest (run scripts/build-guest.sh)");
-    for (String f : new String[] {"vmlinuz", "initrd.img", "cmdline"}) {
-      if (!Files.isRegularFile(dir.resolve(f))) {
-        throw new IllegalStateException("test guest " + dir + " has no " + f + " (rerun scripts/build-guest.sh)");
-      }
+    /** The patched qemu-system-x86_64 ({@code -Dtmc.qemu}, or {@code TMC_QEMU}). */
+    public static Path qemu() {
+        return existing("tmc.qemu", "TMC_QEMU", "the patched qemu-system-x86_64 (run qemu-patch/build.sh)");
     }
-    return dir;
-  }
 
-  /** Maven's target directory of the module under test, for screenshots and logs. */
-  public static Path buildDir() {
-    String dir = System.getProperty("tmc.build.dir");
-    return Path.of(dir == null || dir.isBlank() ? "target" : dir);
-  }
-
-  private static Path existing(String property, String env, String what) {
-    String value = System.getProperty(property);
-    if (value == null || value.isBlank()) value = System.getenv(env);
-    if (value == null || value.isBlank()) {
-      throw new IllegalStateException(
-          "missing " + what + ": set -D" + property + " or " + env + " (make test does this)");
+    /** The AddressSanitizer build of the patched QEMU ({@code -Dtmc.qemu.asan}, or {@code TMC_QEMU_ASAN}). */
+    public static Path qemuAsan() {
+        return existing("tmc.qemu.asan", "TMC_QEMU_ASAN", "the ASan build of the patched QEMU (qemu-patch/build.sh --asan)");
     }
-    Path path = Path.of(value);
-    if (!Files.exists(path)) throw new IllegalStateException(what + " not found at " + path);
-    return path;
-  }
+
+    /** The test guest directory holding vmlinuz, initrd.img and cmdline ({@code -Dtmc.guest}, or {@code TMC_GUEST}). */
+    public static Path guest() {
+        Path dir = existing("tmc.guest", "TMC_GUEST", "the test guest (run scripts/build-guest.sh)");
+        for (String f : new String[] {"vmlinuz", "initrd.img", "cmdline"}) {
+            if (!Files.isRegularFile(dir.resolve(f))) {
+                throw new IllegalStateException("test guest " + dir + " has no " + f + " (rerun scripts/build-guest.sh)");
+            }
+        }
+        return dir;
+    }
+
+    /** Maven's target directory of the module under test, for screenshots and logs. */
+    public static Path buildDir() {
+        String dir = System.getProperty("tmc.build.dir");
+        return Path.of(dir == null || dir.isBlank() ? "target" : dir);
+    }
+
+    private static Path existing(String property, String env, String what) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) value = System.getenv(env);
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException(
+                    "missing " + what + ": set -D" + property + " or " + env + " (make test does this)");
+        }
+        Path path = Path.of(value);
+        if (!Files.exists(path)) throw new IllegalStateException(what + " not found at " + path);
+        return path;
+    }
 }

@@ -6,11 +6,11 @@ import java.io.OutputStream;
 
 /** A byte stream to an RFB server: a TCP socket, or a WebSocket carrying RFB in binary messages. */
 public interface Transport extends AutoCloseable {
-  InputStream in();
+    InputStream in();
 
-  /** Each flush ends one outgoing message (matters for WebSocket framing only). */
-  OutputStream out();
+    /** Each flush ends one outgoing message (matters for WebSocket framing only). */
+    OutputStream out();
 
-  @Override
-  void close() throws IOException;
+    @Override
+    void close() throws IOException;
 }

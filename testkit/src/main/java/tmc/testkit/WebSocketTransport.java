@@ -25,204 +25,204 @@ import java.util.concurrent.TimeoutException;
  * backpressure on the server.
  */
 public final class WebSocketTransport implements Transport {
-  /** How the server closed the WebSocket: a status code and its reason. */
-  public record Close(int code, String reason) {}
+    /** How the server closed the WebSocket: a status code and its reason. */
+    public record Close(int code, String reason) {}
 
-  private final WebSocket webSocket;
-  private final Listener listener;
-  private final InputStream in;
-  private final OutputStream out;
-
-  private WebSocketTransport(WebSocket webSocket, Listener listener) {
-    this.webSocket = webSocket;
-    this.listener = listener;
-    this.in = new MessageInputStream(listener, webSocket);
-    this.out = new MessageOutputStream(webSocket);
-  }
-
-  /**
-   * Opens a WebSocket; {@code subprotocols} may be empty (noVNC's default). Throws {@link IOException} when the
-   * upgrade itself is refused (the HTTP status is in the message).
-   */
-  public static WebSocketTransport connect(URI uri, Map<String, String> headers, List<String> subprotocols)
-      throws IOException {
-    Listener listener = new Listener();
-    WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder()
-        .connectTimeout(Duration.ofSeconds(10));
-    headers.forEach(builder::header);
-    if (!subprotocols.isEmpty()) {
-      builder.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
-    }
-    try {
-      WebSocket ws = builder.buildAsync(uri, listener).get(20, TimeUnit.SECONDS);
-      return new WebSocketTransport(ws, listener);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof WebSocketHandshakeException h) {
-        throw new IOException("WebSocket upgrade refused: HTTP " + h.getResponse().statusCode(), h);
-      }
-      throw new IOException("WebSocket connect failed: " + e.getCause(), e.getCause());
-    } catch (InterruptedException | TimeoutException e) {
-      throw new IOException("WebSocket connect timed out", e);
-    }
-  }
-
-  public String subprotocol() {
-    return webSocket.getSubprotocol();
-  }
-
-  /** Waits for the server's close frame (AssertionError on timeout). */
-  public Close awaitClose(Duration timeout) {
-    try {
-      return listener.closed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException | ExecutionException | TimeoutException e) {
-      throw new AssertionError("WebSocket not closed by the server within " + timeout, e);
-    }
-  }
-
-  /** The close, if the server has closed already. */
-  public Close closeNow() {
-    return listener.closed.getNow(null);
-  }
-
-  @Override
-  public InputStream in() {
-    return in;
-  }
-
-  @Override
-  public OutputStream out() {
-    return out;
-  }
-
-  @Override
-  public void close() {
-    if (!webSocket.isOutputClosed()) webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
-    webSocket.abort();
-  }
-
-  private static final class Listener implements WebSocket.Listener {
-    /** Guarded by this: complete binary messages not yet read. */
-    private final ArrayDeque<ByteBuffer> messages = new ArrayDeque<>();
-    private ByteArrayOutputStream partial = new ByteArrayOutputStream();
-    private final CompletableFuture<Close> closed = new CompletableFuture<>();
-
-    @Override
-    public void onOpen(WebSocket webSocket) {
-      webSocket.request(1);
-    }
-
-    @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-      byte[] bytes = new byte[data.remaining()];
-      data.get(bytes);
-      partial.writeBytes(bytes);
-      if (last) {
-        synchronized (this) {
-          messages.add(ByteBuffer.wrap(partial.toByteArray()));
-          notifyAll();
-        }
-        partial = new ByteArrayOutputStream();
-      } else {
-        webSocket.request(1);
-      }
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      webSocket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-      closed.complete(new Close(statusCode, reason));
-      synchronized (this) {
-        notifyAll();
-      }
-      return null;
-    }
-
-    @Override
-    public void onError(WebSocket webSocket, Throwable error) {
-      closed.complete(new Close(1006, String.valueOf(error)));
-      synchronized (this) {
-        notifyAll();
-      }
-    }
-  }
-
-  private static final class MessageInputStream extends InputStream {
+    private final WebSocket webSocket;
     private final Listener listener;
-    private final WebSocket webSocket;
-    private ByteBuffer current = ByteBuffer.allocate(0);
+    private final InputStream in;
+    private final OutputStream out;
 
-    MessageInputStream(Listener listener, WebSocket webSocket) {
-      this.listener = listener;
-      this.webSocket = webSocket;
+    private WebSocketTransport(WebSocket webSocket, Listener listener) {
+        this.webSocket = webSocket;
+        this.listener = listener;
+        this.in = new MessageInputStream(listener, webSocket);
+        this.out = new MessageOutputStream(webSocket);
     }
 
-    private boolean fill() throws IOException {
-      if (current.hasRemaining()) return true;
-      synchronized (listener) {
-        while (listener.messages.isEmpty()) {
-          if (listener.closed.isDone()) return false;
-          try {
-            listener.wait();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-          }
+    /**
+     * Opens a WebSocket; {@code subprotocols} may be empty (noVNC's default). Throws {@link IOException} when the
+     * upgrade itself is refused (the HTTP status is in the message).
+     */
+    public static WebSocketTransport connect(URI uri, Map<String, String> headers, List<String> subprotocols)
+            throws IOException {
+        Listener listener = new Listener();
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(10));
+        headers.forEach(builder::header);
+        if (!subprotocols.isEmpty()) {
+            builder.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
         }
-        current = listener.messages.poll();
-      }
-      webSocket.request(1);
-      return true;
+        try {
+            WebSocket ws = builder.buildAsync(uri, listener).get(20, TimeUnit.SECONDS);
+            return new WebSocketTransport(ws, listener);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof WebSocketHandshakeException h) {
+                throw new IOException("WebSocket upgrade refused: HTTP " + h.getResponse().statusCode(), h);
+            }
+            throw new IOException("WebSocket connect failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IOException("WebSocket connect timed out", e);
+        }
+    }
+
+    public String subprotocol() {
+        return webSocket.getSubprotocol();
+    }
+
+    /** Waits for the server's close frame (AssertionError on timeout). */
+    public Close awaitClose(Duration timeout) {
+        try {
+            return listener.closed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new AssertionError("WebSocket not closed by the server within " + timeout, e);
+        }
+    }
+
+    /** The close, if the server has closed already. */
+    public Close closeNow() {
+        return listener.closed.getNow(null);
     }
 
     @Override
-    public int read() throws IOException {
-      return fill() ? current.get() & 0xff : -1;
+    public InputStream in() {
+        return in;
     }
 
     @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (len == 0) return 0;
-      if (!fill()) return -1;
-      int n = Math.min(len, current.remaining());
-      current.get(b, off, n);
-      return n;
-    }
-  }
-
-  private static final class MessageOutputStream extends OutputStream {
-    private final WebSocket webSocket;
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-
-    MessageOutputStream(WebSocket webSocket) {
-      this.webSocket = webSocket;
+    public OutputStream out() {
+        return out;
     }
 
     @Override
-    public void write(int b) {
-      buffer.write(b);
+    public void close() {
+        if (!webSocket.isOutputClosed()) webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+        webSocket.abort();
     }
 
-    @Override
-    public void write(byte[] b, int off, int len) {
-      buffer.write(b, off, len);
+    private static final class Listener implements WebSocket.Listener {
+        /** Guarded by this: complete binary messages not yet read. */
+        private final ArrayDeque<ByteBuffer> messages = new ArrayDeque<>();
+        private ByteArrayOutputStream partial = new ByteArrayOutputStream();
+        private final CompletableFuture<Close> closed = new CompletableFuture<>();
+
+        @Override
+        public void onOpen(WebSocket webSocket) {
+            webSocket.request(1);
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            partial.writeBytes(bytes);
+            if (last) {
+                synchronized (this) {
+                    messages.add(ByteBuffer.wrap(partial.toByteArray()));
+                    notifyAll();
+                }
+                partial = new ByteArrayOutputStream();
+            } else {
+                webSocket.request(1);
+            }
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(new Close(statusCode, reason));
+            synchronized (this) {
+                notifyAll();
+            }
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            closed.complete(new Close(1006, String.valueOf(error)));
+            synchronized (this) {
+                notifyAll();
+            }
+        }
     }
 
-    @Override
-    public synchronized void flush() throws IOException {
-      if (buffer.size() == 0) return;
-      ByteBuffer message = ByteBuffer.wrap(buffer.toByteArray());
-      buffer.reset();
-      try {
-        webSocket.sendBinary(message, true).get(20, TimeUnit.SECONDS);
-      } catch (InterruptedException | ExecutionException | TimeoutException e) {
-        throw new IOException("WebSocket send failed", e);
-      }
+    private static final class MessageInputStream extends InputStream {
+        private final Listener listener;
+        private final WebSocket webSocket;
+        private ByteBuffer current = ByteBuffer.allocate(0);
+
+        MessageInputStream(Listener listener, WebSocket webSocket) {
+            this.listener = listener;
+            this.webSocket = webSocket;
+        }
+
+        private boolean fill() throws IOException {
+            if (current.hasRemaining()) return true;
+            synchronized (listener) {
+                while (listener.messages.isEmpty()) {
+                    if (listener.closed.isDone()) return false;
+                    try {
+                        listener.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted");
+                    }
+                }
+                current = listener.messages.poll();
+            }
+            webSocket.request(1);
+            return true;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return fill() ? current.get() & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) return 0;
+            if (!fill()) return -1;
+            int n = Math.min(len, current.remaining());
+            current.get(b, off, n);
+            return n;
+        }
     }
-  }
+
+    private static final class MessageOutputStream extends OutputStream {
+        private final WebSocket webSocket;
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+
+        MessageOutputStream(WebSocket webSocket) {
+            this.webSocket = webSocket;
+        }
+
+        @Override
+        public void write(int b) {
+            buffer.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            buffer.write(b, off, len);
+        }
+
+        @Override
+        public synchronized void flush() throws IOException {
+            if (buffer.size() == 0) return;
+            ByteBuffer message = ByteBuffer.wrap(buffer.toByteArray());
+            buffer.reset();
+            try {
+                webSocket.sendBinary(message, true).get(20, TimeUnit.SECONDS);
+            } catch (InterruptedException | ExecutionException | TimeoutException e) {
+                throw new IOException("WebSocket send failed", e);
+            }
+        }
+    }
 }
