@@ -12,6 +12,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
 import org.eclipse.jetty.ee11.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -106,7 +108,12 @@ public final class GatewayServer implements AutoCloseable {
         // Handlers and WebSocket callbacks may block (writes to a VM): let them do so on virtual threads.
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server = new Server(threads);
-        connector = new ServerConnector(server);
+        HttpConfiguration http = new HttpConfiguration();
+        // Room for a token of maxTokenBytes in the query or a cookie, so that it is refused with a readable 4401
+        // rather than an HTTP 414/431 the browser's script cannot see.
+        http.setRequestHeaderSize(16 * 1024 + 2 * config.jwt().maxTokenBytes());
+        http.setSendServerVersion(false);
+        connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.host());
         connector.setPort(config.port());
         server.addConnector(connector);
@@ -149,8 +156,9 @@ public final class GatewayServer implements AutoCloseable {
         return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
     }
 
+    /** Closes live sessions (1001), the extensions' resources, then Jetty. */
     @Override
-    public synchronized void close() throws Exception {
+    public synchronized void close() {
         sessions.closeAll(new CloseStatus(CloseStatus.GOING_AWAY, "the gateway is shutting down"), "shutdown");
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
@@ -159,10 +167,15 @@ public final class GatewayServer implements AutoCloseable {
                 LOG.warn("event=extension-close-failed error=\"{}\"", e.toString());
             }
         }
-        if (server != null) {
-            server.stop();
+        try {
+            if (server != null) {
+                server.stop();
+            }
+        } catch (Exception e) {
+            LOG.warn("event=stop-failed error=\"{}\"", e.toString());
+        } finally {
+            timer.shutdownNow();
         }
-        timer.shutdownNow();
     }
 
     public static final class Builder {

@@ -26,7 +26,7 @@ import tmc.rfb.ServerInit;
  * taken: a refused session is closed with its code as soon as it opens; an admitted one registers (connection caps)
  * and starts an {@link RfbRelay} to the VM.
  */
-final class VncEndpoint extends Endpoint {
+public final class VncEndpoint extends Endpoint {
     private static final Logger LOG = LoggerFactory.getLogger("tmc.gateway.session");
     /** After asking for a close, how long before the connection is cut if the close frame cannot go out. */
     private static final long ABORT_AFTER_MS = 2000;
