@@ -13,6 +13,7 @@ public final class Main {
     /** Extensions added by other parts of the gateway; each line here is additive. */
     static List<GatewayServer.Extension> extensions(GatewayConfig config) {
         List<GatewayServer.Extension> list = new ArrayList<>();
+        list.add(new tmc.api.MessagesExtension()); // store, QMP, admin message API, SSE, webhooks
         return list;
     }
 

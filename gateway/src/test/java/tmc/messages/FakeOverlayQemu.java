@@ -15,17 +15,17 @@ import tmc.qmp.QmpAddress;
  * QEMU makes slow (the real one is used by the end-to-end tests). Keeps overlays by id, answers
  * query-vnc-overlays, and sends VNC_OVERLAY_FEEDBACK on demand, dismissing like QEMU does.
  */
-final class FakeOverlayQemu implements AutoCloseable {
-    final FakeQmpServer server;
-    final Map<String, JsonNode> overlays = new ConcurrentHashMap<>();
-    final List<String> log = new CopyOnWriteArrayList<>();
-    volatile String failAddWith;
+public final class FakeOverlayQemu implements AutoCloseable {
+    public final FakeQmpServer server;
+    public final Map<String, JsonNode> overlays = new ConcurrentHashMap<>();
+    public final List<String> log = new CopyOnWriteArrayList<>();
+    public volatile String failAddWith;
 
-    FakeOverlayQemu() throws IOException {
+    public FakeOverlayQemu() throws IOException {
         this(new FakeQmpServer());
     }
 
-    static FakeOverlayQemu at(java.nio.file.Path path) throws IOException {
+    public static FakeOverlayQemu at(java.nio.file.Path path) throws IOException {
         return new FakeOverlayQemu(FakeQmpServer.at(path));
     }
 
@@ -71,12 +71,12 @@ final class FakeOverlayQemu implements AutoCloseable {
         };
     }
 
-    QmpAddress address() {
+    public QmpAddress address() {
         return server.address();
     }
 
     /** A click on a hot-spot: QEMU dismisses the overlay and reports it. */
-    void click(String overlayId, String hotspot) {
+    public void click(String overlayId, String hotspot) {
         overlays.remove(overlayId);
         server.current.send("{\"event\": \"VNC_OVERLAY_FEEDBACK\", \"data\": {\"id\": \"" + overlayId
                 + "\", \"display\": \"default\", \"reason\": \"click\", \"hotspot\": \"" + hotspot
@@ -84,7 +84,7 @@ final class FakeOverlayQemu implements AutoCloseable {
                 + "\"websocket\": false}}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}");
     }
 
-    void key(String overlayId, String key) {
+    public void key(String overlayId, String key) {
         overlays.remove(overlayId);
         server.current.send("{\"event\": \"VNC_OVERLAY_FEEDBACK\", \"data\": {\"id\": \"" + overlayId
                 + "\", \"display\": \"default\", \"reason\": \"key\", \"key\": \"" + key
@@ -92,12 +92,12 @@ final class FakeOverlayQemu implements AutoCloseable {
     }
 
     /** QEMU died and came back: overlays gone, connection dropped. */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         overlays.clear();
         server.current.close();
     }
 
-    ObjectNode only() {
+    public ObjectNode only() {
         if (overlays.size() != 1) {
             throw new AssertionError("expected one overlay, have " + overlays.keySet());
         }

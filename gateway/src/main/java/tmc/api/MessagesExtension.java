@@ -1,0 +1,156 @@
+package tmc.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import tmc.gateway.ConfigException;
+import tmc.gateway.GatewayConfig;
+import tmc.gateway.GatewayServer;
+import tmc.gateway.VmConfig;
+import tmc.messages.EventBus;
+import tmc.messages.MessageService;
+import tmc.messages.VmTarget;
+import tmc.messages.WebhookDispatcher;
+import tmc.qmp.QmpAddress;
+import tmc.rfb.ServerAddress;
+import tmc.store.Store;
+
+/**
+ * Plugs the message channel into the gateway: opens the store, connects to every VM's QMP, starts the webhook
+ * dispatcher and mounts the admin API at {@code /api/v1/*}.
+ *
+ * <p>Configuration (all optional):
+ * <pre>
+ * "store":    {"url": "jdbc:postgresql://db/tmc", "user": "tmc", "password": "..."}   (default: H2 file
+ *             "path": ".tmc/data/tmc")   env TMC_STORE_URL, TMC_STORE_USER, TMC_STORE_PASSWORD override
+ * "webhooks": [{"url": "https://hooks.example/tmc", "secret": "..."}]   env TMC_WEBHOOK_SECRET is the default secret
+ * </pre>
+ */
+public final class MessagesExtension implements GatewayServer.Extension {
+    private final Map<String, String> env;
+    private volatile MessageService service;
+
+    public MessagesExtension() {
+        this(System.getenv());
+    }
+
+    public MessagesExtension(Map<String, String> env) {
+        this.env = env;
+    }
+
+    /** The running service (after install), for tests and the demo. */
+    public MessageService service() {
+        return service;
+    }
+
+    @Override
+    public AutoCloseable install(GatewayServer gateway, ServletContextHandler context) throws Exception {
+        GatewayConfig config = gateway.config();
+        Store store = openStore(config.section("store").orElse(null));
+        List<VmTarget> targets = new ArrayList<>();
+        for (VmConfig vm : config.vms()) {
+            targets.add(new VmTarget(vm.id(), vm.tenant(), vm.qmp() == null ? null : qmpAddress(vm.qmp())));
+        }
+        EventBus bus = new EventBus();
+        MessageService svc = new MessageService(store, gateway.clock(), bus, targets).start();
+        WebhookDispatcher webhooks = new WebhookDispatcher(store, bus,
+                webhooks(config.section("webhooks").orElse(null))).start();
+        AdminApiServlet api = new AdminApiServlet(svc, AdminAuth.jwt(gateway.verifier()));
+        ServletHolder holder = new ServletHolder("admin-api", api);
+        holder.setAsyncSupported(true);
+        context.addServlet(holder, "/api/v1/*");
+        this.service = svc;
+        return () -> {
+            webhooks.close();
+            svc.close();
+            store.close();
+        };
+    }
+
+    static QmpAddress qmpAddress(ServerAddress a) {
+        return a.isUnix() ? new QmpAddress.Unix(a.path()) : new QmpAddress.Tcp(a.host(), a.port());
+    }
+
+    private Store openStore(JsonNode section) throws Exception {
+        checkFields(section, "store", Set.of("url", "user", "password", "path"));
+        String url = env.getOrDefault("TMC_STORE_URL", text(section, "url"));
+        String user = env.getOrDefault("TMC_STORE_USER", text(section, "user"));
+        String password = env.getOrDefault("TMC_STORE_PASSWORD", text(section, "password"));
+        if (url == null) {
+            String path = text(section, "path");
+            Path p = Path.of(path != null ? path : ".tmc/data/tmc").toAbsolutePath();
+            Files.createDirectories(p.getParent());
+            url = Store.h2FileUrl(p.toString());
+            if (user == null) {
+                user = "sa";
+                password = password == null ? "" : password;
+            }
+        } else if (!url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
+            throw new ConfigException("store.url: expected jdbc:h2:... or jdbc:postgresql:...");
+        }
+        return Store.open(url, user, password);
+    }
+
+    private List<WebhookDispatcher.Target> webhooks(JsonNode section) throws ConfigException {
+        List<WebhookDispatcher.Target> out = new ArrayList<>();
+        if (section == null) {
+            return out;
+        }
+        if (!section.isArray()) {
+            throw new ConfigException("webhooks: expected a list of {url, secret}");
+        }
+        for (int i = 0; i < section.size(); i++) {
+            JsonNode w = section.get(i);
+            String path = "webhooks[" + i + "]";
+            checkFields(w, path, Set.of("url", "secret"));
+            String url = text(w, "url");
+            String secret = w.hasNonNull("secret") ? w.get("secret").asText() : env.get("TMC_WEBHOOK_SECRET");
+            if (url == null) {
+                throw new ConfigException(path + ".url: required");
+            }
+            if (secret == null || secret.length() < 16) {
+                throw new ConfigException(path + ".secret: required, at least 16 characters (or TMC_WEBHOOK_SECRET)");
+            }
+            try {
+                out.add(new WebhookDispatcher.Target(URI.create(url), secret.getBytes(StandardCharsets.UTF_8)));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(path + ".url: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static void checkFields(JsonNode n, String path, Set<String> allowed) throws ConfigException {
+        if (n == null) {
+            return;
+        }
+        if (!n.isObject()) {
+            throw new ConfigException(path + ": expected an object");
+        }
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) {
+                throw new ConfigException(path + "." + f + ": unknown field");
+            }
+        }
+    }
+
+    private static String text(JsonNode n, String field) throws ConfigException {
+        if (n == null || !n.hasNonNull(field)) {
+            return null;
+        }
+        if (!n.get(field).isTextual()) {
+            throw new ConfigException(field + ": expected a string");
+        }
+        return n.get(field).asText();
+    }
+}
