@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * and then reads from the VM; {@link #end} may run on any thread and runs its effects once.
  */
 public final class RfbRelay {
+    static final int MAX_FRAMES_IN_FLIGHT = 64;
+
     /** Told how the session went. */
     public interface Listener {
         /** The VM's ServerInit was sent to the browser: the session is live. */
@@ -56,6 +58,8 @@ public final class RfbRelay {
     private final Listener listener;
 
     private final Semaphore credit;
+    /** Messages sent to the browser and not completed: many tiny messages must not pile up either. */
+    private final Semaphore frames = new Semaphore(MAX_FRAMES_IN_FLIGHT);
     private final AtomicBoolean ended = new AtomicBoolean();
     private final CountDownLatch browserReady = new CountDownLatch(1);
     private final AtomicLong fromBrowser = new AtomicLong();
@@ -202,6 +206,7 @@ public final class RfbRelay {
         int chunk = settings.chunkBytes();
         try {
             while (!ended.get()) {
+                frames.acquire();
                 credit.acquire(chunk);
                 ByteBuffer buffer = ByteBuffer.allocate(chunk);
                 int n = channel.read(buffer);
@@ -223,6 +228,7 @@ public final class RfbRelay {
                 int release = held;
                 browser.send(buffer, error -> {
                     credit.release(release);
+                    frames.release();
                     if (error != null) {
                         end(new CloseStatus(CloseStatus.ABNORMAL, "sending to the browser failed"),
                                 "sending to the browser: " + error);
