@@ -14,6 +14,10 @@ public final class Main {
     static List<GatewayServer.Extension> extensions(GatewayConfig config) {
         List<GatewayServer.Extension> list = new ArrayList<>();
         list.add(new tmc.api.MessagesExtension()); // store, QMP, admin message API, SSE, webhooks
+        list.add((gateway, context) -> { // the console and admin pages (web module), "web" config section
+            tmc.web.WebPages.register(context, tmc.web.WebSettings.fromJson(config.section("web").orElse(null)));
+            return null;
+        });
         return list;
     }
 
