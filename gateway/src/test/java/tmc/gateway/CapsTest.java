@@ -1,0 +1,134 @@
+package tmc.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tmc.testkit.WebSocketTransport;
+
+/**
+ * Connection caps per token, per user and per VM (4429), checked before any upstream connection. The "VM" is a
+ * listener that accepts and then stays silent, so admitted sessions stay live (in their handshake) for the test.
+ */
+class CapsTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private SilentVm silent;
+    private GatewayFixture gateway;
+    private final List<WebSocketTransport> open = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        silent = new SilentVm();
+        ObjectNode config = GatewayFixture.config();
+        GatewayFixture.addVm(config, "vm1", "acme", silent.address(), null);
+        GatewayFixture.addVm(config, "vm2", "acme", silent.address(), null);
+        config.putObject("limits").put("perToken", 2).put("perUser", 3).put("perVm", 4)
+                .put("handshakeTimeoutMs", 60_000);
+        gateway = GatewayFixture.start(config);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        open.forEach(WebSocketTransport::close);
+        gateway.close();
+        silent.close();
+    }
+
+    private WebSocketTransport live(String vm, String token) throws Exception {
+        WebSocketTransport ws = gateway.open(vm, token);
+        open.add(ws);
+        int before = gateway.server.sessions().size();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (silent.connections.size() < open.size() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertNull(ws.closeNow(), "session " + open.size() + " is live (" + before + " registered)");
+        return ws;
+    }
+
+    private void assertRefused(String vm, String token, String reason) throws Exception {
+        int connections = silent.connections.size();
+        try (WebSocketTransport ws = gateway.open(vm, token)) {
+            WebSocketTransport.Close close = ws.awaitClose(WAIT);
+            assertEquals("4429 " + reason, close.code() + " " + close.reason());
+        }
+        Thread.sleep(200);
+        assertEquals(connections, silent.connections.size(), "a refused session opened no upstream connection");
+    }
+
+    @Test
+    void perToken() throws Exception {
+        String token = Tokens.hs256(Tokens.claims("alice", "acme"));
+        live("vm1", token);
+        live("vm1", token);
+        assertRefused("vm1", token, "too many sessions with this token (limit 2)");
+    }
+
+    @Test
+    void perUser() throws Exception {
+        live("vm1", Tokens.hs256(Tokens.claims("alice", "acme").jwtID("a")));
+        live("vm1", Tokens.hs256(Tokens.claims("alice", "acme").jwtID("b")));
+        live("vm2", Tokens.hs256(Tokens.claims("alice", "acme").jwtID("c")));
+        assertRefused("vm2", Tokens.hs256(Tokens.claims("alice", "acme").jwtID("d")),
+                "too many sessions for this user (limit 3)");
+    }
+
+    @Test
+    void perVmAndReleaseOnClose() throws Exception {
+        List<WebSocketTransport> sessions = new ArrayList<>();
+        for (String user : new String[] {"u1", "u2", "u3", "u4"}) {
+            sessions.add(live("vm1", Tokens.hs256(Tokens.claims(user, "acme"))));
+        }
+        assertRefused("vm1", Tokens.hs256(Tokens.claims("u5", "acme")), "too many sessions on this VM (limit 4)");
+        // Closing one frees its place.
+        sessions.get(0).close();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (gateway.server.sessions().size() > 3 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        live("vm1", Tokens.hs256(Tokens.claims("u5", "acme")));
+    }
+
+    /** Accepts connections and never speaks: sessions to it wait in their handshake. */
+    static final class SilentVm implements AutoCloseable {
+        final ServerSocket server;
+        final List<Socket> connections = new CopyOnWriteArrayList<>();
+
+        SilentVm() throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread.ofVirtual().start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        connections.add(server.accept());
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        String address() {
+            return "tcp:127.0.0.1:" + server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket s : connections) {
+                s.close();
+            }
+        }
+    }
+}
