@@ -11,6 +11,12 @@ RUN="$TOP/.tmc/run"
 scripts/install-deps.sh
 QEMU=$(qemu-patch/build.sh | tail -1)
 GUEST=$(scripts/build-guest.sh | tail -1)
+JAR=gateway/target/tmc-gateway.jar
+if [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway web testkit -newer "$JAR" -type f \
+        -not -path '*/target/*' -not -path '*/node_modules/*' 2>/dev/null | head -1)" ]; then
+    echo "demo: building the gateway" >&2
+    scripts/with-java.sh mvn -B -ntp -q -DskipTests -pl gateway -am package
+fi
 
 pids=()
 cleanup() {
@@ -18,7 +24,7 @@ cleanup() {
     echo "demo: stopping" >&2
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$RUN"
+    rm -rf "$RUN" "$TOP/.tmc/demo.json"
 }
 trap cleanup INT TERM EXIT
 
@@ -26,24 +32,43 @@ rm -rf "$RUN"
 mkdir -p "$RUN"
 chmod 700 "$TOP/.tmc"
 
-# vm id, tenant, VNC display number (port 5900+N)
-VMS=("demo-1 acme 71" "demo-2 globex 72")
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+SECRET_B64=$(openssl rand -base64 32)
+SECRET_HEX=$(printf '%s' "$SECRET_B64" | openssl base64 -d -A | od -An -tx1 | tr -d ' \n')
+ISSUER=tmc-demo
+AUDIENCE=tmc
+# jwt CLAIMS_JSON: an HS256 token with the demo's issuer, audience and a 12-hour lifetime
+jwt() {
+    local now header payload sig
+    now=$(date +%s)
+    header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+    payload=$(printf '{"iss":"%s","aud":"%s","iat":%d,"exp":%d,%s}' "$ISSUER" "$AUDIENCE" "$now" \
+        $((now + 43200)) "$1" | b64url)
+    sig=$(printf '%s.%s' "$header" "$payload" |
+        openssl dgst -sha256 -mac HMAC -macopt "hexkey:$SECRET_HEX" -binary | b64url)
+    echo "$header.$payload.$sig"
+}
+
+# vm id, tenant, user, VNC display number (port 5900+N), VNC password (kept by the gateway)
+VMS=("demo-1 acme alice 71 $(openssl rand -hex 4)" "demo-2 globex bob 72 $(openssl rand -hex 4)")
 for spec in "${VMS[@]}"; do
-    read -r id tenant display <<<"$spec"
+    read -r id tenant user display password <<<"$spec"
     mkdir -p "$RUN/$id"
+    (umask 077; printf '%s' "$password" > "$RUN/$id/vnc-password")
     "$QEMU" -machine pc -accel tcg -m 256 -nodefaults -vga std -display none -no-reboot \
         -device virtio-tablet-pci \
         -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.img" \
         -append "$(cat "$GUEST/cmdline") tmc.name=$id" \
         -serial "file:$RUN/$id/serial.log" \
         -chardev "socket,id=qmp0,path=$RUN/$id/qmp.sock,server=on,wait=off" -mon chardev=qmp0,mode=control \
-        -vnc "127.0.0.1:$display" > "$RUN/$id/qemu.log" 2>&1 &
+        -object "secret,id=vncpw,file=$RUN/$id/vnc-password" \
+        -vnc "127.0.0.1:$display,password-secret=vncpw" > "$RUN/$id/qemu.log" 2>&1 &
     pids+=($!)
     echo "demo: booting $id (tenant $tenant) VNC 127.0.0.1:$((5900 + display))" >&2
 done
 
 for spec in "${VMS[@]}"; do
-    read -r id _ _ <<<"$spec"
+    read -r id _ <<<"$spec"
     for _ in $(seq 1 600); do
         grep -q TMC-GUEST-READY "$RUN/$id/serial.log" 2>/dev/null && break
         sleep 0.2
@@ -52,10 +77,68 @@ for spec in "${VMS[@]}"; do
     echo "demo: $id is up" >&2
 done
 
-echo
-echo "tmc demo is running. Ctrl-C stops it."
-for spec in "${VMS[@]}"; do
-    read -r id tenant display <<<"$spec"
-    echo "  $id (tenant $tenant): VNC 127.0.0.1:$((5900 + display)), QMP $RUN/$id/qmp.sock"
+
+# The gateway's configuration: the VNC passwords stay here, the browser never sees them.
+CONFIG="$RUN/gateway.json"
+{
+    printf '{"listen": {"host": "127.0.0.1", "port": %d},\n' "$PORT"
+    printf ' "allowedOrigins": ["http://127.0.0.1:%d", "http://localhost:%d"],\n' "$PORT" "$PORT"
+    printf ' "jwt": {"issuer": "%s", "audience": "%s", "hs256Secret": "base64:%s"},\n' "$ISSUER" "$AUDIENCE" "$SECRET_B64"
+    printf ' "store": {"path": "%s"},\n' "$TOP/.tmc/data/tmc"
+    printf ' "vms": [\n'
+    sep=""
+    for spec in "${VMS[@]}"; do
+        read -r id tenant user display password <<<"$spec"
+        printf '%s  {"id": "%s", "tenant": "%s", "name": "Demo VM %s", "vnc": "tcp:127.0.0.1:%d",' \
+            "$sep" "$id" "$tenant" "${id#demo-}" $((5900 + display))
+        printf ' "vncPassword": "%s", "qmp": "unix:%s"}' "$password" "$RUN/$id/qmp.sock"
+        sep=$',\n'
+    done
+    printf '\n ]}\n'
+} > "$CONFIG"
+chmod 600 "$CONFIG"
+
+scripts/with-java.sh java -jar "$JAR" --config "$CONFIG" > "$RUN/gateway.log" 2>&1 &
+pids+=($!)
+GATEWAY="http://127.0.0.1:$PORT"
+for _ in $(seq 1 300); do
+    curl -fsS "$GATEWAY/healthz" >/dev/null 2>&1 && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$RUN/gateway.log" >&2; echo "demo: the gateway did not start" >&2; exit 1; }
+    sleep 0.2
 done
-wait
+curl -fsS "$GATEWAY/healthz" >/dev/null || { echo "demo: the gateway is not answering; see $RUN/gateway.log" >&2; exit 1; }
+
+ADMIN_TOKEN=$(jwt '"sub":"demo-admin","roles":["tmc-admin"]')
+{
+    printf '{"gateway": "%s",\n "jwt": {"issuer": "%s", "audience": "%s", "hs256Secret": "base64:%s"},\n' \
+        "$GATEWAY" "$ISSUER" "$AUDIENCE" "$SECRET_B64"
+    printf ' "adminToken": "%s",\n "vms": [\n' "$ADMIN_TOKEN"
+    sep=""
+    for spec in "${VMS[@]}"; do
+        read -r id tenant user display _ <<<"$spec"
+        token=$(jwt "$(printf '"sub":"%s","tenant":"%s","vms":["%s"]' "$user" "$tenant" "$id")")
+        printf '%s  {"id": "%s", "tenant": "%s", "token": "%s", "vnc": "127.0.0.1:%d", "qmp": "%s"}' \
+            "$sep" "$id" "$tenant" "$token" $((5900 + display)) "$RUN/$id/qmp.sock"
+        sep=$',\n'
+    done
+    printf '\n ]}\n'
+} > "$TOP/.tmc/demo.json.tmp"
+chmod 600 "$TOP/.tmc/demo.json.tmp"
+mv "$TOP/.tmc/demo.json.tmp" "$TOP/.tmc/demo.json"
+
+echo
+echo "tmc demo is running (logs in .tmc/run/). Ctrl-C stops it."
+echo
+echo "  Admin console:  $GATEWAY/admin#token=$ADMIN_TOKEN"
+for spec in "${VMS[@]}"; do
+    read -r id tenant user _ _ <<<"$spec"
+    token=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([v["token"] for v in d["vms"] if v["id"]==sys.argv[2]][0])' "$TOP/.tmc/demo.json" "$id")
+    echo "  Console $id ($user @ $tenant):  $GATEWAY/console/$id#token=$token"
+done
+echo
+echo "  Tokens, addresses and the HS256 secret for scripts: .tmc/demo.json"
+echo "  Send a message:  curl -H \"Authorization: Bearer \$(jq -r .adminToken .tmc/demo.json)\" \\"
+echo "     -H 'Content-Type: application/json' $GATEWAY/api/v1/messages \\"
+echo "     -d '{\"vms\":[\"demo-1\"],\"title\":\"Maintenance\",\"body\":\"This VM reboots at 22:00.\",\"severity\":\"warning\",\"buttons\":[{\"id\":\"ok\",\"label\":\"OK\"},{\"id\":\"later\",\"label\":\"Postpone\"}]}'"
+wait -n "${pids[@]}" || true
+echo "demo: a demo process exited (logs were in .tmc/run/)" >&2
