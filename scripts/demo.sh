@@ -2,17 +2,24 @@
 # `make demo`: build what is missing, boot two demo VMs (the tiny test guest, two tenants), start the gateway on the
 # embedded store with a fresh HS256 secret, print the URLs and ready tokens, and write .tmc/demo.json for scripts.
 # Ctrl-C (or SIGTERM) stops everything it started.
+#
+# Environment: TMC_DEMO_PORT (gateway port, 8080), TMC_DEMO_VNC_DISPLAY (first VNC display, 71: ports 5971, 5972),
+# TMC_DEMO_DIR (state: demo.json, run/, data/; default .tmc), TMC_DEMO_SKIP_BUILD=1 (use the built jar as it is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
 PORT=${TMC_DEMO_PORT:-8080}
-RUN="$TOP/.tmc/run"
+DISPLAY0=${TMC_DEMO_VNC_DISPLAY:-71}
+STATE=${TMC_DEMO_DIR:-$TOP/.tmc}
+RUN="$STATE/run"
 
 scripts/install-deps.sh
 QEMU=$(qemu-patch/build.sh | tail -1)
 GUEST=$(scripts/build-guest.sh | tail -1)
 JAR=gateway/target/tmc-gateway.jar
-if [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway web testkit -newer "$JAR" -type f \
+if [ "${TMC_DEMO_SKIP_BUILD:-}" = 1 ] && [ -f "$JAR" ]; then
+    :
+elif [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway web testkit -newer "$JAR" -type f \
         -not -path '*/target/*' -not -path '*/node_modules/*' 2>/dev/null | head -1)" ]; then
     echo "demo: building the gateway" >&2
     scripts/with-java.sh mvn -B -ntp -q -DskipTests -pl gateway -am package
@@ -24,13 +31,14 @@ cleanup() {
     echo "demo: stopping" >&2
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$RUN" "$TOP/.tmc/demo.json"
+    rm -rf "$RUN" "$STATE/demo.json"
 }
 trap cleanup INT TERM EXIT
 
 rm -rf "$RUN"
 mkdir -p "$RUN"
-chmod 700 "$TOP/.tmc"
+chmod 700 "$STATE"
+rm -f "$STATE/demo.json"
 
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 SECRET_B64=$(openssl rand -base64 32)
@@ -50,7 +58,7 @@ jwt() {
 }
 
 # vm id, tenant, user, VNC display number (port 5900+N), VNC password (kept by the gateway)
-VMS=("demo-1 acme alice 71 $(openssl rand -hex 4)" "demo-2 globex bob 72 $(openssl rand -hex 4)")
+VMS=("demo-1 acme alice $DISPLAY0 $(openssl rand -hex 4)" "demo-2 globex bob $((DISPLAY0 + 1)) $(openssl rand -hex 4)")
 for spec in "${VMS[@]}"; do
     read -r id tenant user display password <<<"$spec"
     mkdir -p "$RUN/$id"
@@ -84,7 +92,7 @@ CONFIG="$RUN/gateway.json"
     printf '{"listen": {"host": "127.0.0.1", "port": %d},\n' "$PORT"
     printf ' "allowedOrigins": ["http://127.0.0.1:%d", "http://localhost:%d"],\n' "$PORT" "$PORT"
     printf ' "jwt": {"issuer": "%s", "audience": "%s", "hs256Secret": "base64:%s"},\n' "$ISSUER" "$AUDIENCE" "$SECRET_B64"
-    printf ' "store": {"path": "%s"},\n' "$TOP/.tmc/data/tmc"
+    printf ' "store": {"path": "%s"},\n' "$STATE/data/tmc"
     printf ' "vms": [\n'
     sep=""
     for spec in "${VMS[@]}"; do
@@ -122,9 +130,9 @@ ADMIN_TOKEN=$(jwt '"sub":"demo-admin","roles":["tmc-admin"]')
         sep=$',\n'
     done
     printf '\n ]}\n'
-} > "$TOP/.tmc/demo.json.tmp"
-chmod 600 "$TOP/.tmc/demo.json.tmp"
-mv "$TOP/.tmc/demo.json.tmp" "$TOP/.tmc/demo.json"
+} > "$STATE/demo.json.tmp"
+chmod 600 "$STATE/demo.json.tmp"
+mv "$STATE/demo.json.tmp" "$STATE/demo.json"
 
 echo
 echo "tmc demo is running (logs in .tmc/run/). Ctrl-C stops it."
@@ -132,7 +140,7 @@ echo
 echo "  Admin console:  $GATEWAY/admin#token=$ADMIN_TOKEN"
 for spec in "${VMS[@]}"; do
     read -r id tenant user _ _ <<<"$spec"
-    token=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([v["token"] for v in d["vms"] if v["id"]==sys.argv[2]][0])' "$TOP/.tmc/demo.json" "$id")
+    token=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([v["token"] for v in d["vms"] if v["id"]==sys.argv[2]][0])' "$STATE/demo.json" "$id")
     echo "  Console $id ($user @ $tenant):  $GATEWAY/console/$id#token=$token"
 done
 echo

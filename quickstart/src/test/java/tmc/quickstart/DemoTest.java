@@ -1,0 +1,122 @@
+package tmc.quickstart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import tmc.testkit.RfbClient;
+import tmc.testkit.TestEnv;
+import tmc.testkit.WebSocketTransport;
+
+/**
+ * The README's first command, `make demo` (scripts/demo.sh), run for real: it writes .tmc/demo.json, a WebSocket RFB
+ * client with a token from that file reads a demo VM's screen through the gateway, and stopping the demo (SIGINT, as
+ * Ctrl-C does) leaves no process behind.
+ */
+class DemoTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void demoStartsServesAVmScreenAndStopsCleanly() throws Exception {
+        Path repo = Path.of(System.getProperty("maven.multiModuleProjectDirectory", "..")).toAbsolutePath();
+        if (!Files.exists(repo.resolve("scripts/demo.sh"))) repo = Path.of("..").toAbsolutePath().normalize();
+        // Unix socket paths stay short under /tmp.
+        Path state = Files.createTempDirectory(Path.of("/tmp"), "tmc-demo-");
+        int port = freePort();
+        int display = 200 + ThreadLocalRandom.current().nextInt(2000);
+        Path log = TestEnv.buildDir().resolve("demo.log");
+        Files.createDirectories(log.getParent());
+
+        ProcessBuilder pb = new ProcessBuilder("setsid", "scripts/demo.sh")
+                .directory(repo.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().putAll(Map.of(
+                "TMC_DEMO_PORT", String.valueOf(port),
+                "TMC_DEMO_VNC_DISPLAY", String.valueOf(display),
+                "TMC_DEMO_DIR", state.toString(),
+                "TMC_DEMO_SKIP_BUILD", "1"));
+        Process demo = pb.start();
+        try {
+            Path demoJson = state.resolve("demo.json");
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (!Files.exists(demoJson)) {
+                assertTrue(demo.isAlive(), () -> "demo exited early:\n" + tail(log));
+                assertTrue(System.nanoTime() < deadline, () -> "no demo.json after 5 minutes:\n" + tail(log));
+                Thread.sleep(200);
+            }
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(demoJson)));
+            JsonNode info = JSON.readTree(demoJson.toFile());
+            assertEquals("http://127.0.0.1:" + port, info.path("gateway").asText());
+            assertTrue(info.path("adminToken").asText().split("\\.").length == 3, "admin token is a JWT");
+            assertTrue(info.path("jwt").path("hs256Secret").asText().startsWith("base64:"));
+            JsonNode vm = info.path("vms").get(0);
+            assertEquals("demo-1", vm.path("id").asText());
+
+            URI uri = URI.create("ws://127.0.0.1:" + port + "/vnc/demo-1?token="
+                    + URLEncoder.encode(vm.path("token").asText(), StandardCharsets.UTF_8));
+            WebSocketTransport ws = WebSocketTransport.connect(uri,
+                    Map.of("Origin", "http://127.0.0.1:" + port), List.of("binary"));
+            try (RfbClient rfb = RfbClient.connect(ws, null)) {
+                // The guest's banner: some non-black pixels on its text console.
+                rfb.awaitFrame(c -> {
+                    for (int p : c.pixels()) {
+                        if (p != 0) return true;
+                    }
+                    return false;
+                }, Duration.ofSeconds(30));
+                assertTrue(rfb.width() > 0 && rfb.height() > 0);
+            }
+        } finally {
+            ProcessHandle.of(demo.pid()).ifPresent(h -> {
+                // Ctrl-C goes to the whole foreground process group; setsid made the demo its leader.
+                try {
+                    new ProcessBuilder("kill", "-INT", "--", "-" + demo.pid()).start().waitFor();
+                } catch (IOException | InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            boolean exited = demo.waitFor(60, TimeUnit.SECONDS);
+            if (!exited) demo.destroyForcibly();
+            assertTrue(exited, () -> "the demo did not stop on SIGINT:\n" + tail(log));
+        }
+        // Nothing it started is left: no QEMU with its sockets, no gateway with its config.
+        Thread.sleep(500);
+        List<String> leftovers = ProcessHandle.allProcesses()
+                .map(p -> p.info().commandLine().orElse(""))
+                .filter(c -> c.contains(state.toString()))
+                .toList();
+        assertEquals(List.of(), leftovers, "processes left behind by the demo");
+        assertTrue(!Files.exists(state.resolve("demo.json")), "demo.json removed when the demo stops");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+}
