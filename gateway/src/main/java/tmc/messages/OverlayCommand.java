@@ -23,6 +23,8 @@ public final class OverlayCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Overlay ids are "tmc-" + the message id; anything else on the display is not ours. */
     public static final String OVERLAY_PREFIX = "tmc-";
+    /** vnc-overlay-add's limit on {@code timeout}. */
+    static final long MAX_QEMU_TIMEOUT_MS = 86_400_000L;
 
     private OverlayCommand() {
     }
@@ -97,7 +99,8 @@ public final class OverlayCommand {
         }
         a.put("modal", m.modal());
         if (timeoutMs > 0) {
-            a.put("timeout", timeoutMs);
+            // QEMU takes at most a day; longer TTLs are ended by the gateway's own expiry sweep.
+            a.put("timeout", Math.min(timeoutMs, MAX_QEMU_TIMEOUT_MS));
         }
         return a;
     }

@@ -176,7 +176,15 @@ final class VmChannel implements QmpConnection.Handler {
                 return; // the next connect pumps again
             }
             if (ov.equals(onScreen)) {
-                return; // already up
+                // Already up. A queued delivery found on screen after a restart was added by a gateway killed
+                // before it could record it: record it now.
+                if (d.state() == DeliveryState.QUEUED && service.transition(m.id(), target.id(),
+                        Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE).isEmpty()) {
+                    remove(ov);
+                    onScreen = null;
+                    continue;
+                }
+                return;
             }
             if (onScreen != null) {
                 remove(onScreen);

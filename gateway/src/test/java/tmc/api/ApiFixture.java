@@ -59,25 +59,33 @@ final class ApiFixture implements AutoCloseable {
     final WebhookReceiver webhook;
 
     /** One VM in the gateway's config: id, tenant, QMP address text (unix:/... or tcp:...). */
-    record Vm(String id, String tenant, String qmp) {
+    record Vm(String id, String tenant, String qmp, String vnc) {
+        Vm(String id, String tenant, String qmp) {
+            this(id, tenant, qmp, "tcp:127.0.0.1:1");
+        }
     }
 
     ApiFixture(List<Vm> vms, Path storeDir) throws Exception {
         webhook = new WebhookReceiver();
-        StringBuilder vmJson = new StringBuilder();
-        for (Vm vm : vms) {
-            vmJson.append(vmJson.isEmpty() ? "" : ",").append("{\"id\":\"").append(vm.id()).append("\",\"tenant\":\"")
-                    .append(vm.tenant()).append("\",\"vnc\":\"tcp:127.0.0.1:1\"")
-                    .append(vm.qmp() != null ? ",\"qmp\":\"" + vm.qmp() + "\"" : "").append("}");
-        }
-        String config = "{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0},\"allowedOrigins\":[\"http://localhost\"],"
-                + "\"jwt\":{\"issuer\":\"" + ISSUER + "\",\"audience\":\"" + AUDIENCE + "\",\"hs256Secret\":\""
-                + SECRET + "\"},\"vms\":[" + vmJson + "],"
-                + "\"store\":{\"path\":\"" + storeDir.resolve("tmc") + "\"},"
-                + "\"webhooks\":[{\"url\":\"" + webhook.url() + "\",\"secret\":\"" + WEBHOOK_SECRET + "\"}]}";
+        String config = configJson(vms, storeDir, webhook.url());
         GatewayConfig cfg = new ConfigLoader(Map.of()).parse(config);
         messages = new MessagesExtension(Map.of());
         gateway = GatewayServer.builder(cfg).extension(messages).build().start();
+    }
+
+    /** The gateway configuration (JSON) for these VMs, store directory and webhook. */
+    static String configJson(List<Vm> vms, Path storeDir, String webhookUrl) {
+        StringBuilder vmJson = new StringBuilder();
+        for (Vm vm : vms) {
+            vmJson.append(vmJson.isEmpty() ? "" : ",").append("{\"id\":\"").append(vm.id()).append("\",\"tenant\":\"")
+                    .append(vm.tenant()).append("\",\"vnc\":\"").append(vm.vnc()).append("\"")
+                    .append(vm.qmp() != null ? ",\"qmp\":\"" + vm.qmp() + "\"" : "").append("}");
+        }
+        return "{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0},\"allowedOrigins\":[\"http://localhost\"],"
+                + "\"jwt\":{\"issuer\":\"" + ISSUER + "\",\"audience\":\"" + AUDIENCE + "\",\"hs256Secret\":\""
+                + SECRET + "\"},\"vms\":[" + vmJson + "],"
+                + "\"store\":{\"path\":\"" + storeDir.resolve("tmc") + "\"},"
+                + "\"webhooks\":[{\"url\":\"" + webhookUrl + "\",\"secret\":\"" + WEBHOOK_SECRET + "\"}]}";
     }
 
     static Path tempStore() throws IOException {
@@ -106,6 +114,12 @@ final class ApiFixture implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A browser session to {@code vm} through the gateway, as noVNC opens it. */
+    tmc.testkit.WebSocketTransport openVnc(String vm, String token) throws IOException {
+        URI ws = URI.create("ws://127.0.0.1:" + gateway.port() + "/vnc/" + vm + "?token=" + token);
+        return tmc.testkit.WebSocketTransport.connect(ws, Map.of("Origin", "http://localhost"), List.of("binary"));
     }
 
     static String admin() {
