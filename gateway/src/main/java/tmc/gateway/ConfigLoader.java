@@ -199,7 +199,8 @@ public final class ConfigLoader {
                 o.integer("chunkBytes", d.chunkBytes(), 1024, 1 << 20),
                 o.integer("maxInFlightBytes", d.maxInFlightBytes(), 1024, 64 << 20),
                 Duration.ofSeconds(o.integer("idleTimeoutSeconds", (int) d.idleTimeout().toSeconds(), 1,
-                        7 * 86400)));
+                        7 * 86400)),
+                Duration.ofSeconds(o.integer("pingIntervalSeconds", (int) d.pingInterval().toSeconds(), 0, 3600)));
         if (limits.maxInFlightBytes() < limits.chunkBytes()) {
             throw new ConfigException("limits.maxInFlightBytes: must be at least limits.chunkBytes ("
                     + limits.chunkBytes() + ")");

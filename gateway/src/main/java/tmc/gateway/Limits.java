@@ -14,9 +14,11 @@ import java.time.Duration;
  * @param chunkBytes        bytes read from a VM per WebSocket message
  * @param maxInFlightBytes  bytes queued towards one browser before the gateway stops reading its VM
  * @param idleTimeout       a WebSocket with no traffic either way for this long is closed
+ * @param pingInterval      how often the gateway pings each browser; one that has not answered for three intervals
+ *                          is cut off (a dead or stalled peer). Zero turns pings off.
  */
 public record Limits(int perToken, int perUser, int perVm, int total, Duration handshakeTimeout, int maxCutTextBytes,
-        int chunkBytes, int maxInFlightBytes, Duration idleTimeout) {
+        int chunkBytes, int maxInFlightBytes, Duration idleTimeout, Duration pingInterval) {
     public static final Limits DEFAULTS = new Limits(2, 8, 16, 1000, Duration.ofSeconds(10), 1 << 20, 64 * 1024,
-            256 * 1024, Duration.ofMinutes(30));
+            256 * 1024, Duration.ofMinutes(30), Duration.ofSeconds(30));
 }

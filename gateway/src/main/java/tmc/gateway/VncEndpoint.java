@@ -4,7 +4,9 @@ import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.MessageHandler;
+import jakarta.websocket.PongMessage;
 import jakarta.websocket.Session;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,7 +41,10 @@ public final class VncEndpoint extends Endpoint {
     private final SessionRegistry registry;
     private final ScheduledExecutorService timer;
 
+    private static final byte[] PING = "tmc".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     private volatile RfbRelay relay;
+    private volatile long lastPong;
 
     VncEndpoint(String id, String vmId, Admission.Decision decision, String remote, GatewayConfig config,
             SessionRegistry registry, ScheduledExecutorService timer) {
@@ -102,7 +107,41 @@ public final class VncEndpoint extends Endpoint {
         session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text ->
                 r.close(new CloseStatus(CloseStatus.PROTOCOL_ERROR, "text messages are not part of RFB"),
                         "browser sent a text message"));
+        session.addMessageHandler(PongMessage.class, (MessageHandler.Whole<PongMessage>) pong ->
+                lastPong = System.nanoTime());
         r.start();
+        keepAlive(session, r);
+    }
+
+    /**
+     * Pings the browser every interval. Browsers answer pings by themselves, so silence for three intervals means
+     * the peer is gone or has stopped reading (its pongs queue behind the data it does not read): cut it off rather
+     * than hold a VM connection for it.
+     */
+    private void keepAlive(Session session, RfbRelay r) {
+        long interval = config.limits().pingInterval().toMillis();
+        if (interval <= 0) {
+            return;
+        }
+        lastPong = System.nanoTime();
+        java.util.concurrent.ScheduledFuture<?>[] task = new java.util.concurrent.ScheduledFuture<?>[1];
+        task[0] = timer.scheduleAtFixedRate(() -> {
+            if (r.isEnded() || !session.isOpen()) {
+                task[0].cancel(false);
+                return;
+            }
+            if (System.nanoTime() - lastPong > TimeUnit.MILLISECONDS.toNanos(3 * interval)) {
+                task[0].cancel(false);
+                r.close(new CloseStatus(CloseStatus.GOING_AWAY, "the browser stopped answering pings"),
+                        "no pong for " + 3 * interval + " ms");
+                return;
+            }
+            try {
+                session.getAsyncRemote().sendPing(ByteBuffer.wrap(PING));
+            } catch (IOException | RuntimeException e) {
+                // The close path reports it.
+            }
+        }, interval, interval, TimeUnit.MILLISECONDS);
     }
 
     @Override

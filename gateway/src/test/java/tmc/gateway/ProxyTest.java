@@ -204,6 +204,35 @@ class ProxyTest {
         }
     }
 
+    /** A browser that stops reading stops answering pings too: it is cut off; a live one is not. */
+    @Test
+    void browserThatStopsAnsweringPingsIsCutOff() throws Exception {
+        ObjectNode limits = Json.MAPPER.createObjectNode().put("perToken", 100).put("pingIntervalSeconds", 1);
+        try (GatewayFixture pinging = RealVm.gateway(vm, null, limits);
+                WebSocketTransport liveWs = pinging.open("vm1", token("live"));
+                RfbClient live = RfbClient.connect(liveWs, null);
+                WebSocketTransport stalled = pinging.open("vm1", token("stalled"))) {
+            int[] size = RealVm.rawHandshake(stalled);
+            for (int i = 0; i < 20; i++) {
+                stalled.out().write(RealVm.fullUpdateRequest(size[0], size[1]));
+                stalled.out().flush();
+            }
+            // The stalled client reads nothing, so it cannot see the close either: watch the gateway's side.
+            long start = System.nanoTime();
+            long deadline = start + Duration.ofSeconds(15).toNanos();
+            while (System.nanoTime() < deadline && pinging.server.sessions().list().stream()
+                    .anyMatch(s -> s.info().user().equals("stalled"))) {
+                Thread.sleep(50);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis >= 2000 && millis < 15000, "cut off after " + millis + " ms");
+            assertEquals(null, liveWs.closeNow(), "the live session answers pings and stays");
+            int mark = live.mark();
+            live.requestUpdate(false);
+            live.awaitUpdate(mark, WAIT);
+        }
+    }
+
     /** Proof 7: revoking a user's or a VM's sessions closes them within a second, whatever the token says. */
     @Test
     void revocationClosesLiveSessionsWithinOneSecond() throws Exception {
