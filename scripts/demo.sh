@@ -40,22 +40,12 @@ mkdir -p "$RUN"
 chmod 700 "$STATE"
 rm -f "$STATE/demo.json"
 
-b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
-SECRET_B64=$(openssl rand -base64 32)
-SECRET_HEX=$(printf '%s' "$SECRET_B64" | openssl base64 -d -A | od -An -tx1 | tr -d ' \n')
-ISSUER=tmc-demo
-AUDIENCE=tmc
-# jwt CLAIMS_JSON: an HS256 token with the demo's issuer, audience and a 12-hour lifetime
-jwt() {
-    local now header payload sig
-    now=$(date +%s)
-    header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
-    payload=$(printf '{"iss":"%s","aud":"%s","iat":%d,"exp":%d,%s}' "$ISSUER" "$AUDIENCE" "$now" \
-        $((now + 43200)) "$1" | b64url)
-    sig=$(printf '%s.%s' "$header" "$payload" |
-        openssl dgst -sha256 -mac HMAC -macopt "hexkey:$SECRET_HEX" -binary | b64url)
-    echo "$header.$payload.$sig"
-}
+TMC_JWT_SECRET="base64:$(openssl rand -base64 32)"
+export TMC_JWT_SECRET TMC_JWT_ISSUER=tmc-demo TMC_JWT_AUDIENCE=tmc
+ISSUER=$TMC_JWT_ISSUER
+AUDIENCE=$TMC_JWT_AUDIENCE
+SECRET_B64=${TMC_JWT_SECRET#base64:}
+jwt() { scripts/mint-token.sh "$1"; }
 
 # vm id, tenant, user, VNC display number (port 5900+N), VNC password (kept by the gateway)
 VMS=("demo-1 acme alice $DISPLAY0 $(openssl rand -hex 4)" "demo-2 globex bob $((DISPLAY0 + 1)) $(openssl rand -hex 4)")
