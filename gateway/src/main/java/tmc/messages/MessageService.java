@@ -60,7 +60,7 @@ public final class MessageService implements AutoCloseable {
         for (VmTarget vm : vms) {
             m.put(vm.id(), vm);
         }
-        this.vms = Map.copyOf(m);
+        this.vms = java.util.Collections.unmodifiableMap(m); // insertion order: tenant broadcasts follow it
         for (VmTarget vm : vms) {
             channels.put(vm.id(), new VmChannel(vm, this));
         }

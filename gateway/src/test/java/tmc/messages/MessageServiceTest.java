@@ -148,6 +148,7 @@ class MessageServiceTest {
     void gatewayRestartResumesAndRemovesStrays() throws Exception {
         // A message accepted while QEMU was unreachable stays queued...
         qemu.close();
+        await("gateway noticed", () -> !service.vmStatus().get(0).qmpConnected());
         var a = service.submit(msg("Later", "info", 60, "vm1"), null);
         Thread.sleep(300);
         assertEquals(DeliveryState.QUEUED, state(a, "vm1"));
