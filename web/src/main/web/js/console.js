@@ -212,7 +212,7 @@ function renderState() {
     }[_state];
     if (_state === 'waiting') {
         const s = Math.max(0, Math.ceil((_retryAt - Date.now()) / 1000));
-        $('status-text').textContent = i18n.t('state.reconnecting', { s, n: _attempt });
+        $('status-text').textContent = i18n.t('state.waiting', { s });
     } else {
         $('status-text').textContent = i18n.t(key);
     }
@@ -222,7 +222,7 @@ function renderRetry() {
     renderState();
     if (_lastNotice && _lastNotice.retry) {
         const s = Math.max(0, Math.ceil((_retryAt - Date.now()) / 1000));
-        $('notice-retry').textContent = i18n.t('state.reconnecting', { s, n: _attempt });
+        $('notice-retry').textContent = i18n.t('state.retry', { s, n: _attempt });
     }
 }
 

@@ -1,0 +1,165 @@
+package tmc.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import tmc.testkit.TestEnv;
+
+/**
+ * Debian's Chromium, headless, driven by Selenium through Debian's chromedriver, with a fresh profile each time.
+ * Missing Chromium fails the test (install-deps.sh installs it); Selenium Manager never goes to the network
+ * (webdriver.chrome.driver and SE_OFFLINE are set by the root pom's Surefire configuration).
+ */
+final class Browser implements AutoCloseable {
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    final ChromeDriver driver;
+    private final ChromeDriverService service;
+    private final Path profile;
+    private final String name;
+
+    private Browser(String name, ChromeDriverService service, ChromeDriver driver, Path profile) {
+        this.name = name;
+        this.service = service;
+        this.driver = driver;
+        this.profile = profile;
+    }
+
+    static Browser start(String name) throws IOException {
+        assertTrue(Files.isExecutable(CHROMIUM),
+                "Chromium is missing at " + CHROMIUM + ": apt-get install -y chromium chromium-driver");
+        assertTrue(Files.isExecutable(CHROMEDRIVER),
+                "chromedriver is missing at " + CHROMEDRIVER + ": apt-get install -y chromium-driver");
+        Path logs = TestEnv.buildDir().resolve("browser");
+        Files.createDirectories(logs);
+        Path profile = Files.createTempDirectory("tmc-chromium-" + name + "-");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1280,960",
+                "--lang=en-US", "--hide-scrollbars");
+        options.setExperimentalOption("prefs", Map.of("intl.accept_languages", "en-US,en"));
+        LoggingPreferences prefs = new LoggingPreferences();
+        prefs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", prefs);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .withLogFile(logs.resolve("chromedriver-" + name + ".log").toFile())
+                .build();
+        try {
+            return new Browser(name, service, new ChromeDriver(service, options), profile);
+        } catch (RuntimeException e) {
+            service.stop();
+            throw e;
+        }
+    }
+
+    void open(String url) {
+        driver.get(url);
+    }
+
+    Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    WebElement find(String css) {
+        return driver.findElement(By.cssSelector(css));
+    }
+
+    List<WebElement> findAll(String css) {
+        return driver.findElements(By.cssSelector(css));
+    }
+
+    /** Waits for a CSS selector to match, polling every 20 ms; the message names what was awaited. */
+    WebElement await(String css, Duration timeout) {
+        return new WebDriverWait(driver, timeout, Duration.ofMillis(20))
+                .withMessage(() -> "waiting for " + css + " on " + driver.getCurrentUrl())
+                .until(d -> {
+                    List<WebElement> found = d.findElements(By.cssSelector(css));
+                    return found.isEmpty() ? null : found.get(0);
+                });
+    }
+
+    String text(String css) {
+        return find(css).getText();
+    }
+
+    /** The noVNC canvas as an image (its backing store is the VM's framebuffer size). */
+    BufferedImage canvas() {
+        String url = (String) js("const c = document.querySelector('#screen canvas');"
+                + "return c && c.width > 0 ? c.toDataURL('image/png') : null;");
+        if (url == null) {
+            return null;
+        }
+        byte[] png = Base64.getDecoder().decode(url.substring(url.indexOf(',') + 1));
+        try {
+            return ImageIO.read(new ByteArrayInputStream(png));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes a PNG of the window to the build directory's screenshots folder. */
+    Path screenshot(String file) throws IOException {
+        Path dir = TestEnv.buildDir().resolve("screenshots");
+        Files.createDirectories(dir);
+        Path out = dir.resolve(file);
+        Files.write(out, driver.getScreenshotAs(OutputType.BYTES));
+        return out;
+    }
+
+    /** The browser console's messages so far (errors, CSP violations, noVNC's log). */
+    List<String> consoleLog() {
+        List<String> out = new ArrayList<>();
+        for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+            out.add(e.getLevel() + " " + e.getMessage());
+        }
+        return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            Path log = TestEnv.buildDir().resolve("browser").resolve("console-" + name + ".log");
+            Files.write(log, consoleLog());
+        } catch (RuntimeException e) {
+            // the browser may already be gone
+        }
+        try {
+            driver.quit();
+        } finally {
+            service.stop();
+            try (Stream<Path> files = Files.walk(profile)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package tmc.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import tmc.testkit.RfbClient;
+import tmc.testkit.TestEnv;
+import tmc.testkit.TestVm;
+
+/**
+ * The tenant console in a real Chromium, through the real gateway, to a real QEMU VM: it shows the VM's screen
+ * (proof 1), and a refused session says why in words (proof 3).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConsolePageTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private TestVm vm;
+    private E2eGateway gateway;
+
+    @BeforeAll
+    void start() throws Exception {
+        vm = TestVm.builder().name("e2e-console").qemu(TestEnv.qemu()).start();
+        int stopped = E2eGateway.closedPort();
+        gateway = E2eGateway.start("console", vms -> {
+            E2eGateway.vm(vms, "vm1", "acme", vm.vncPort(), null);
+            E2eGateway.vm(vms, "vm-other", "globex", vm.vncPort(), null);
+            E2eGateway.vm(vms, "vm-stopped", "acme", stopped, null);
+        });
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (vm != null) {
+            vm.close();
+        }
+    }
+
+    /** Proof 1: the canvas shows the VM's screen: where the guest printed text, it equals a direct VNC client's. */
+    @Test
+    void consoleShowsTheVmScreen() throws Exception {
+        vm.serial().command("say tmc e2e: the console shows this line", WAIT);
+        String token = E2eGateway.tenantToken("alice", "acme");
+        try (Browser browser = Browser.start("console-screen");
+                RfbClient direct = RfbClient.connect("127.0.0.1", vm.vncPort(), null)) {
+            browser.open(gateway.url("/console/vm1?token=" + token));
+            browser.await("body[data-state=connected]", WAIT);
+
+            // The token is out of the address bar (and so out of history and bookmarks).
+            String address = browser.driver.getCurrentUrl();
+            assertFalse(address.contains(token), address);
+            assertFalse(address.contains("token="), address);
+            assertEquals(gateway.url("/console/vm1"), address);
+            assertEquals("Connected", browser.text("#status-text"));
+            assertFalse(browser.find("#viewonly").isDisplayed(), "no view-only badge");
+
+            direct.awaitFrame(c -> textRegion(c) != null, WAIT);
+            int[] box = textRegion(direct);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            Match match;
+            do {
+                BufferedImage canvas = browser.canvas();
+                match = Match.of(direct, canvas, box);
+                if (match.ratio() >= 0.99) {
+                    break;
+                }
+                Thread.sleep(100);
+            } while (System.nanoTime() < deadline);
+            System.out.printf("RESULT console-screen textPixels=%d matching=%.4f box=%s%n", match.text(),
+                    match.ratio(), java.util.Arrays.toString(box));
+            assertTrue(match.text() > 200, "the region holds text: " + match);
+            assertTrue(match.ratio() >= 0.99, "canvas equals the VM's framebuffer where text is: " + match);
+            browser.screenshot("console-connected.png");
+            assertEquals(List.of(), cspViolations(browser), "the page runs under its CSP without violations");
+        }
+    }
+
+    /** A token with view_only: the console says so, and offers no Ctrl-Alt-Del or clipboard sending. */
+    @Test
+    void viewOnlyTokenIsShown() throws Exception {
+        String token = E2eGateway.sign(E2eGateway.claims("watcher", Instant.now().plusSeconds(600))
+                .claim("tenant", "acme").claim("view_only", true));
+        try (Browser browser = Browser.start("console-view-only")) {
+            browser.open(gateway.url("/console/vm1?token=" + token));
+            browser.await("body[data-state=connected]", WAIT);
+            assertTrue(browser.find("#viewonly").isDisplayed(), "the view-only badge is shown");
+            assertEquals("View only", browser.text("#viewonly"));
+            assertFalse(browser.find("#btn-cad").isEnabled(), "no Ctrl-Alt-Del for a viewer");
+            assertFalse(browser.find("#clipboard-send").isEnabled(), "no clipboard sending for a viewer");
+        }
+    }
+
+    static List<String> cspViolations(Browser browser) {
+        return browser.consoleLog().stream().filter(l -> l.contains("Content Security Policy")).toList();
+    }
+
+    /** Proof 3a: an expired token is refused, and the page says so in words, without retrying. */
+    @Test
+    void expiredTokenIsExplained() throws Exception {
+        String expired = E2eGateway.sign(E2eGateway.claims("alice", Instant.now().minusSeconds(600))
+                .claim("tenant", "acme"));
+        try (Browser browser = Browser.start("console-expired")) {
+            browser.open(gateway.url("/console/vm1#token=" + expired));
+            browser.await("body[data-state=failed]", WAIT);
+            assertEquals("reason.4401", browser.find("#notice").getAttribute("data-reason"));
+            assertEquals("Your access to this console has expired or is not valid", browser.text("#notice-title"));
+            assertEquals("Open the console again from your portal to get a fresh link.",
+                    browser.text("#notice-hint"));
+            assertTrue(browser.text("#notice-detail").startsWith("Gateway says:"), browser.text("#notice-detail"));
+            assertEquals("Not connected", browser.text("#status-text"));
+            assertFalse(browser.driver.getCurrentUrl().contains("token"), "the token left the address bar");
+            Thread.sleep(2500); // longer than the first backoff: nothing may retry a refused token
+            assertEquals("failed", browser.find("body").getAttribute("data-state"));
+            browser.screenshot("console-expired.png");
+        }
+    }
+
+    /** Proof 3b: a VM of another tenant is refused with its own reason, in English and in Chinese. */
+    @Test
+    void otherTenantsVmIsExplained() throws Exception {
+        String token = E2eGateway.tenantToken("alice", "acme");
+        try (Browser browser = Browser.start("console-other-tenant")) {
+            browser.open(gateway.url("/console/vm-other?token=" + token));
+            browser.await("body[data-state=failed]", WAIT);
+            assertEquals("reason.4403", browser.find("#notice").getAttribute("data-reason"));
+            assertEquals("This VM is not yours to open", browser.text("#notice-title"));
+            assertTrue(browser.text("#notice-detail").contains("another tenant"), browser.text("#notice-detail"));
+
+            browser.open(gateway.url("/console/vm-other?lang=zh#token=" + token));
+            browser.await("body[data-state=failed]", WAIT);
+            assertEquals("您无权打开此虚拟机", browser.text("#notice-title"));
+            assertEquals("未连接", browser.text("#status-text"));
+            browser.screenshot("console-other-tenant-zh.png");
+        }
+    }
+
+    /** Proof 3c: a stopped VM is explained, and the console keeps trying with a visible countdown. */
+    @Test
+    void stoppedVmIsExplainedAndRetried() throws Exception {
+        String token = E2eGateway.tenantToken("alice", "acme");
+        try (Browser browser = Browser.start("console-stopped")) {
+            browser.open(gateway.url("/console/vm-stopped?token=" + token));
+            browser.await("body[data-state=waiting]", WAIT);
+            assertEquals("reason.4502", browser.find("#notice").getAttribute("data-reason"));
+            assertEquals("The VM cannot be reached", browser.text("#notice-title"));
+            assertEquals("It may be stopped or still starting. tmc keeps trying.", browser.text("#notice-hint"));
+            assertTrue(browser.text("#status-text").matches("Reconnecting in \\d+ s…"), browser.text("#status-text"));
+            // The second attempt happens (backoff 1 s, then 2 s) and fails the same way.
+            new org.openqa.selenium.support.ui.WebDriverWait(browser.driver, WAIT)
+                    .until(d -> browser.text("#notice-retry").contains("(attempt 2)"));
+            browser.screenshot("console-stopped.png");
+        }
+    }
+
+    /** Headers of the pages: a strict CSP, no referrer, no sniffing. */
+    @Test
+    void pagesCarryAStrictContentSecurityPolicy() throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        var resp = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.url("/console/vm1")))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, resp.statusCode());
+        assertEquals("text/html;charset=utf-8", resp.headers().firstValue("Content-Type").orElse("").replace(" ", "")
+                .toLowerCase());
+        String csp = resp.headers().firstValue("Content-Security-Policy").orElseThrow();
+        assertTrue(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), csp);
+        assertTrue(csp.contains("frame-ancestors 'self' http://portal.tmc.test"), csp);
+        assertEquals("no-referrer", resp.headers().firstValue("Referrer-Policy").orElse(null));
+        var rfb = client.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(gateway.url("/web/novnc/core/rfb.js"))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, rfb.statusCode());
+        assertTrue(rfb.headers().firstValue("Content-Type").orElse("").startsWith("text/javascript"));
+        assertNotNull(rfb.headers().firstValue("ETag").orElse(null));
+    }
+
+    /** The bounding box {x0, y0, x1, y1} of the pixels that are not the background, or null if none. */
+    static int[] textRegion(RfbClient c) {
+        int w = c.width();
+        int h = c.height();
+        int[] px = c.pixels();
+        int background = px[px.length - 1];
+        int x0 = w;
+        int y0 = h;
+        int x1 = -1;
+        int y1 = -1;
+        int count = 0;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                if (px[y * w + x] != background) {
+                    count++;
+                    x0 = Math.min(x0, x);
+                    y0 = Math.min(y0, y);
+                    x1 = Math.max(x1, x);
+                    y1 = Math.max(y1, y);
+                }
+            }
+        }
+        return count < 200 ? null : new int[] {x0, y0, x1 + 1, y1 + 1};
+    }
+
+    /** How many pixels of the box hold text in the direct client's picture, and how many of all match. */
+    record Match(int text, int total, int equal) {
+        double ratio() {
+            return total == 0 ? 0 : (double) equal / total;
+        }
+
+        static Match of(RfbClient direct, BufferedImage canvas, int[] box) {
+            if (canvas == null || canvas.getWidth() != direct.width() || canvas.getHeight() != direct.height()) {
+                return new Match(0, 0, 0);
+            }
+            int[] px = direct.pixels();
+            int background = px[px.length - 1];
+            int text = 0;
+            int total = 0;
+            int equal = 0;
+            for (int y = box[1]; y < box[3]; y++) {
+                for (int x = box[0]; x < box[2]; x++) {
+                    int want = px[y * direct.width() + x] & 0xffffff;
+                    if (want != (background & 0xffffff)) {
+                        text++;
+                    }
+                    total++;
+                    if ((canvas.getRGB(x, y) & 0xffffff) == want) {
+                        equal++;
+                    }
+                }
+            }
+            return new Match(text, total, equal);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package tmc.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import tmc.api.MessagesExtension;
+import tmc.gateway.ConfigLoader;
+import tmc.gateway.GatewayConfig;
+import tmc.gateway.GatewayServer;
+import tmc.testkit.TestEnv;
+import tmc.web.WebPages;
+import tmc.web.WebSettings;
+
+/**
+ * The real gateway, in this JVM, wired like tmc.gateway.Main (message channel + web pages), on a port chosen
+ * beforehand so that its own origin can be on the WebSocket allow-list (the pages are served by the gateway).
+ */
+final class E2eGateway implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String SECRET = "tmc-e2e-secret-0123456789abcdef0123456789abcdef";
+    static final String ISSUER = "https://issuer.tmc.e2e";
+    static final String AUDIENCE = "tmc-gateway";
+
+    final GatewayServer server;
+    final URI uri;
+
+    private E2eGateway(GatewayServer server, URI uri) {
+        this.server = server;
+        this.uri = uri;
+    }
+
+    /** {@code vms} adds entries to the config's "vms" list: id, tenant, vnc, qmp. */
+    static E2eGateway start(String name, Consumer<ArrayNode> vms) throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        String origin = "http://127.0.0.1:" + port;
+        Path store = TestEnv.buildDir().resolve("e2e-store").resolve(name + "-" + System.nanoTime());
+        Files.createDirectories(store);
+        ObjectNode config = JSON.createObjectNode();
+        config.putObject("listen").put("host", "127.0.0.1").put("port", port);
+        config.putArray("allowedOrigins").add(origin);
+        config.putObject("jwt").put("issuer", ISSUER).put("audience", AUDIENCE).put("hs256Secret", SECRET);
+        config.putObject("store").put("path", store.resolve("tmc").toString());
+        config.putObject("web").putArray("frameAncestors").add("http://portal.tmc.test");
+        vms.accept(config.putArray("vms"));
+        GatewayConfig parsed = new ConfigLoader(Map.of()).parse(config.toString());
+        GatewayServer server = GatewayServer.builder(parsed)
+                .extension(new MessagesExtension(Map.of()))
+                .extension((gateway, context) -> {
+                    WebPages.register(context, WebSettings.fromJson(parsed.section("web").orElse(null)));
+                    return null;
+                })
+                .build()
+                .start();
+        return new E2eGateway(server, URI.create(origin));
+    }
+
+    static ObjectNode vm(ArrayNode vms, String id, String tenant, int vncPort, Path qmp) {
+        ObjectNode vm = vms.addObject().put("id", id).put("tenant", tenant).put("vnc", "tcp:127.0.0.1:" + vncPort);
+        if (qmp != null) {
+            vm.put("qmp", "unix:" + qmp);
+        }
+        return vm;
+    }
+
+    /** A port nothing listens on: what the gateway sees of a VM whose QEMU is not running. */
+    static int closedPort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    String url(String path) {
+        return uri + path;
+    }
+
+    // ===== tokens =====
+
+    static JWTClaimsSet.Builder claims(String subject, Instant expires) {
+        return new JWTClaimsSet.Builder()
+                .issuer(ISSUER)
+                .audience(List.of(AUDIENCE))
+                .subject(subject)
+                .issueTime(Date.from(Instant.now().minusSeconds(5)))
+                .expirationTime(Date.from(expires));
+    }
+
+    static String tenantToken(String subject, String tenant) {
+        return sign(claims(subject, Instant.now().plusSeconds(600)).claim("tenant", tenant));
+    }
+
+    static String adminToken() {
+        return sign(claims("admin@tmc", Instant.now().plusSeconds(3600)).claim("roles", List.of("tmc-admin")));
+    }
+
+    static String sign(JWTClaimsSet.Builder claims) {
+        try {
+            SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims.build());
+            jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+            return jwt.serialize();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close();
+    }
+}
