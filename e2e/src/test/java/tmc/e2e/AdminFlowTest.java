@@ -171,6 +171,8 @@ class AdminFlowTest {
             }
             // Live, not reloaded: the page is the same document that sent the message.
             assertEquals(title, admin.js("return document.getElementById('title').value;"));
+            assertEquals(List.of(), ConsolePageTest.cspViolations(admin), "admin page CSP violations");
+            assertEquals(List.of(), ConsolePageTest.cspViolations(console), "console page CSP violations");
         }
     }
 

@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import java.awt.image.BufferedImage;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -27,12 +31,26 @@ class ConsolePageTest {
 
     private TestVm vm;
     private E2eGateway gateway;
+    private HttpServer portal;
+    private String portalOrigin;
+    private volatile String portalPage = "";
 
     @BeforeAll
     void start() throws Exception {
         vm = TestVm.builder().name("e2e-console").qemu(TestEnv.qemu()).start();
         int stopped = E2eGateway.closedPort();
-        gateway = E2eGateway.start("console", vms -> {
+        // A portal on another origin (localhost rather than 127.0.0.1) that embeds the console in an iframe.
+        portal = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        portal.createContext("/", exchange -> {
+            byte[] page = portalPage.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html;charset=utf-8");
+            exchange.sendResponseHeaders(200, page.length);
+            exchange.getResponseBody().write(page);
+            exchange.close();
+        });
+        portal.start();
+        portalOrigin = "http://localhost:" + portal.getAddress().getPort();
+        gateway = E2eGateway.start("console", List.of(portalOrigin), vms -> {
             E2eGateway.vm(vms, "vm1", "acme", vm.vncPort(), null);
             E2eGateway.vm(vms, "vm-other", "globex", vm.vncPort(), null);
             E2eGateway.vm(vms, "vm-stopped", "acme", stopped, null);
@@ -41,6 +59,9 @@ class ConsolePageTest {
 
     @AfterAll
     void stop() throws Exception {
+        if (portal != null) {
+            portal.stop(0);
+        }
         if (gateway != null) {
             gateway.close();
         }
@@ -100,6 +121,32 @@ class ConsolePageTest {
             assertEquals("View only", browser.text("#viewonly"));
             assertFalse(browser.find("#btn-cad").isEnabled(), "no Ctrl-Alt-Del for a viewer");
             assertFalse(browser.find("#clipboard-send").isEnabled(), "no clipboard sending for a viewer");
+        }
+    }
+
+    /** A portal listed in web.frameAncestors embeds the console (docs/web.md); an unlisted origin cannot. */
+    @Test
+    void portalEmbedsTheConsoleInAnIframe() throws Exception {
+        String token = E2eGateway.tenantToken("alice", "acme");
+        portalPage = "<!doctype html><title>portal</title><h1>Portal</h1>"
+                + "<iframe id=console allow=\"fullscreen; clipboard-read; clipboard-write\" width=1000 height=700 src=\""
+                + gateway.url("/console/vm1#token=" + token) + "\"></iframe>";
+        try (Browser browser = Browser.start("console-iframe")) {
+            browser.open(portalOrigin + "/portal.html");
+            browser.driver.switchTo().frame(browser.find("#console"));
+            browser.await("body[data-state=connected]", WAIT);
+            assertEquals("Connected", browser.text("#status-text"));
+            browser.driver.switchTo().defaultContent();
+
+            // The same portal page from an origin not on the list: the browser refuses to show the console.
+            String other = "http://127.0.0.1:" + portal.getAddress().getPort();
+            browser.open(other + "/portal.html");
+            Thread.sleep(2000);
+            browser.driver.switchTo().frame(browser.find("#console"));
+            assertTrue(browser.findAll("body[data-state]").isEmpty(), "the console must not load in " + other);
+            browser.driver.switchTo().defaultContent();
+            assertTrue(browser.consoleLog().stream().anyMatch(l -> l.contains("frame-ancestors")),
+                    "Chromium reports the frame-ancestors refusal");
         }
     }
 
@@ -176,7 +223,7 @@ class ConsolePageTest {
                 .toLowerCase());
         String csp = resp.headers().firstValue("Content-Security-Policy").orElseThrow();
         assertTrue(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), csp);
-        assertTrue(csp.contains("frame-ancestors 'self' http://portal.tmc.test"), csp);
+        assertTrue(csp.contains("frame-ancestors 'self' " + portalOrigin), csp);
         assertEquals("no-referrer", resp.headers().firstValue("Referrer-Policy").orElse(null));
         var rfb = client.send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create(gateway.url("/web/novnc/core/rfb.js"))).build(),

@@ -49,6 +49,11 @@ final class E2eGateway implements AutoCloseable {
 
     /** {@code vms} adds entries to the config's "vms" list: id, tenant, vnc, qmp. */
     static E2eGateway start(String name, Consumer<ArrayNode> vms) throws Exception {
+        return start(name, List.of(), vms);
+    }
+
+    /** As {@link #start(String, Consumer)}, letting {@code frameAncestors} (portal origins) embed the console. */
+    static E2eGateway start(String name, List<String> frameAncestors, Consumer<ArrayNode> vms) throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
@@ -61,7 +66,8 @@ final class E2eGateway implements AutoCloseable {
         config.putArray("allowedOrigins").add(origin);
         config.putObject("jwt").put("issuer", ISSUER).put("audience", AUDIENCE).put("hs256Secret", SECRET);
         config.putObject("store").put("path", store.resolve("tmc").toString());
-        config.putObject("web").putArray("frameAncestors").add("http://portal.tmc.test");
+        ArrayNode ancestors = config.putObject("web").putArray("frameAncestors");
+        frameAncestors.forEach(ancestors::add);
         vms.accept(config.putArray("vms"));
         GatewayConfig parsed = new ConfigLoader(Map.of()).parse(config.toString());
         GatewayServer server = GatewayServer.builder(parsed)
