@@ -289,8 +289,15 @@ final class ApiFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        gateway.close();
-        webhook.close();
+    public void close() throws IOException {
+        try {
+            gateway.close();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        } finally {
+            webhook.close();
+        }
     }
 }
