@@ -171,7 +171,8 @@ class ProxyTest {
         try (WebSocketTransport normalWs = gateway.open("vm1", token("steady"));
                 RfbClient normal = RfbClient.connect(normalWs, null)) {
             RealVm.awaitNonBlank(normal);
-            double fpsBefore = fullFramesPerSecond(normal, 8);
+            double fpsBefore = fullFramesPerSecond(normal, 4);
+            double latencyBefore = medianUpdateMillis(normal, 15);
             long heapBefore = usedHeapAfterGc();
 
             try (WebSocketTransport stalled = gateway.open("vm1", token("stalled"))) {
@@ -189,16 +190,21 @@ class ProxyTest {
                 long sent1 = session.bytesToBrowser();
                 Thread.sleep(3000);
                 long sent2 = session.bytesToBrowser();
-                double fpsDuring = fullFramesPerSecond(normal, 8);
+                double fpsDuring = fullFramesPerSecond(normal, 4);
+                double latencyDuring = medianUpdateMillis(normal, 15);
                 long heapDuring = usedHeapAfterGc();
                 long growth = heapDuring - heapBefore;
                 System.out.printf("MEASURE proof6 screen=%dx%d asked_bytes=%d relayed_to_stalled_bytes=%d/%d"
-                                + " heap_before=%d heap_during=%d heap_growth=%d fps_before=%.2f fps_during=%.2f%n",
-                        size[0], size[1], asked, sent1, sent2, heapBefore, heapDuring, growth, fpsBefore, fpsDuring);
+                                + " heap_before=%d heap_during=%d heap_growth=%d full_fps_before=%.2f full_fps_during=%.2f"
+                                + " small_update_ms_before=%.1f small_update_ms_during=%.1f%n",
+                        size[0], size[1], asked, sent1, sent2, heapBefore, heapDuring, growth, fpsBefore, fpsDuring,
+                        latencyBefore, latencyDuring);
                 assertEquals(sent1, sent2, "the gateway stopped reading from the VM for the stalled browser");
                 assertTrue(sent2 < asked / 10, "relayed " + sent2 + " of " + asked + " bytes asked for");
                 assertTrue(growth < 48L * 1024 * 1024, "heap growth " + growth + " bytes");
-                assertTrue(fpsDuring > fpsBefore / 4, "full frames/s before " + fpsBefore + ", during " + fpsDuring);
+                // Loose on purpose: the machine is shared; this catches a stalled session starving the others.
+                assertTrue(latencyDuring < 5 * latencyBefore + 200,
+                        "median small-update round trip before " + latencyBefore + " ms, during " + latencyDuring);
                 assertEquals(null, normalWs.closeNow());
             }
         }
@@ -286,10 +292,28 @@ class ProxyTest {
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             int mark = rfb.mark();
+            rfb.pointer(10, 10, 0); // resets QEMU's refresh timer, see medianUpdateMillis
             rfb.requestUpdate(false);
             rfb.awaitUpdate(mark, WAIT);
         }
         return n / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** Median round trip of a 64x64 non-incremental update request, in milliseconds. */
+    private static double medianUpdateMillis(RfbClient rfb, int n) throws IOException {
+        double[] samples = new double[n];
+        // A PointerEvent first: QEMU answers update requests on its refresh timer, which backs off to seconds on
+        // an idle screen, and only input (message types above 3) resets it to 30 ms.
+        byte[] request = {5, 0, 0, 10, 0, 10, 3, 0, 0, 0, 0, 0, 0, 64, 0, 64};
+        for (int i = 0; i < n; i++) {
+            int mark = rfb.mark();
+            long start = System.nanoTime();
+            rfb.sendRaw(request);
+            rfb.awaitUpdate(mark, WAIT);
+            samples[i] = (System.nanoTime() - start) / 1e6;
+        }
+        Arrays.sort(samples);
+        return samples[n / 2];
     }
 
     private static long usedHeapAfterGc() throws InterruptedException {
