@@ -41,6 +41,7 @@ public final class ConfigLoader {
     private static final Set<String> TOP_LEVEL =
             Set.of("listen", "allowedOrigins", "allowMissingOrigin", "jwt", "limits", "vms");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ALGORITHM_NAMES = "RS256, ES256, EdDSA";
 
     private final Map<String, String> env;
 
@@ -163,14 +164,14 @@ public final class ConfigLoader {
             o.seen.add("jwksAlgorithms");
             if (!algs.isArray() || algs.isEmpty()) {
                 throw new ConfigException("jwt.jwksAlgorithms: expected a non-empty list out of "
-                        + JwtSettings.ASYMMETRIC_ALGORITHMS);
+                        + ALGORITHM_NAMES);
             }
             algorithms.clear();
             for (int i = 0; i < algs.size(); i++) {
                 String alg = algs.get(i).asText();
                 if (!JwtSettings.ASYMMETRIC_ALGORITHMS.contains(alg)) {
                     throw new ConfigException("jwt.jwksAlgorithms[" + i + "]: '" + alg + "' is not one of "
-                            + JwtSettings.ASYMMETRIC_ALGORITHMS);
+                            + ALGORITHM_NAMES);
                 }
                 algorithms.add(alg);
             }
