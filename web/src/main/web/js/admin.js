@@ -57,6 +57,18 @@ function main() {
     addButtonRow('ok', 'OK');
     bindControls();
     setLive('off');
+    // A link opened on this page again (/admin#token=...) changes only the fragment: no new page load.
+    window.addEventListener('hashchange', () => {
+        const token = takeLinkToken();
+        if (token) {
+            signIn(token, false);
+        }
+    });
+    const linked = takeLinkToken();
+    if (linked) {
+        signIn(linked, false);
+        return;
+    }
     let stored = null;
     try {
         stored = sessionStorage.getItem(TOKEN_KEY);
@@ -66,6 +78,20 @@ function main() {
     if (stored) {
         signIn(stored, true);
     }
+}
+
+/** A token in the link (/admin#token=..., as `make demo` prints it), taken out of the address bar and history. */
+function takeLinkToken() {
+    const url = new URL(location.href);
+    const hash = new URLSearchParams(url.hash.slice(1));
+    const token = hash.get('token') || url.searchParams.get('token');
+    if (hash.has('token') || url.searchParams.has('token')) {
+        hash.delete('token');
+        url.searchParams.delete('token');
+        url.hash = hash.toString();
+        history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    }
+    return token;
 }
 
 // ===== API =====

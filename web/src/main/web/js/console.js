@@ -51,6 +51,22 @@ function main() {
     showClaims();
     bindControls();
 
+    // A portal can hand the console a fresh token by changing the iframe's #token=: used from the next
+    // connection on, at once if the console is not connected.
+    window.addEventListener('hashchange', () => {
+        const token = takeToken(_vmId);
+        if (!token || token === _token) {
+            return;
+        }
+        _token = token;
+        _claims = decodePayload(token);
+        showClaims();
+        if (_state !== 'connected' && _state !== 'connecting') {
+            _attempt = 0;
+            hideNotice();
+            connect();
+        }
+    });
     if (!_token) {
         setState('failed');
         notice('token.missing', null, false);

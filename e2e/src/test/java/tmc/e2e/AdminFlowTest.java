@@ -1,6 +1,7 @@
 package tmc.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -96,10 +97,11 @@ class AdminFlowTest {
             long[] size = canvasSize(console);
             BufferedImage expected = render(title, body, (int) size[0], (int) size[1]);
 
+            List<String> before = overlayIds();
             int inputMark = vm.mark();
             long sentAt = System.nanoTime();
             admin.find("#send").click();
-            JsonNode overlay = awaitOverlay();
+            JsonNode overlay = awaitOverlay(before);
             List<Long> samples = samples(expected, overlay.get("x").asInt(), overlay.get("y").asInt());
             int wanted = samples.size() / 5;
             long matched = 0;
@@ -200,19 +202,69 @@ class AdminFlowTest {
         return new long[] {wh.get(0).longValue(), wh.get(1).longValue()};
     }
 
-    /** The overlay QEMU reports on screen (x, y, hot-spots), waiting for the gateway to put it there. */
-    private JsonNode awaitOverlay() throws InterruptedException {
+    /** A new overlay of ours that QEMU reports on screen (x, y, hot-spots), once the gateway has put it there. */
+    private JsonNode awaitOverlay(List<String> before) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             JsonNode list = vm.qmp().execute("query-vnc-overlays");
             for (JsonNode o : list) {
-                if (o.path("id").asText().startsWith("tmc-")) {
+                String id = o.path("id").asText();
+                if (id.startsWith("tmc-") && !before.contains(id)) {
                     return o;
                 }
             }
             Thread.sleep(5);
         }
-        throw new AssertionError("no tmc overlay appeared on the VM's display");
+        throw new AssertionError("no new tmc overlay appeared on the VM's display");
+    }
+
+    private List<String> overlayIds() {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode o : vm.qmp().execute("query-vnc-overlays")) {
+            ids.add(o.path("id").asText());
+        }
+        return ids;
+    }
+
+    /** The admin link with #token= signs in and leaves the address bar; a tenant's token is refused in words. */
+    @Test
+    void adminSignInFromLinkAndRetractFromTheTable() throws Exception {
+        try (Browser admin = Browser.start("admin-retract")) {
+            String tenant = E2eGateway.tenantToken("alice", "acme");
+            admin.open(gateway.url("/admin#token=" + tenant));
+            WebElement error = admin.await("#signin-error:not(:empty)", WAIT);
+            assertTrue(error.getText().startsWith("That is not a token the gateway accepts:"), error.getText());
+            assertEquals(gateway.url("/admin"), admin.driver.getCurrentUrl());
+            assertTrue(admin.find("#signin").isDisplayed());
+
+            admin.open(gateway.url("/admin#token=" + E2eGateway.adminToken()));
+            admin.await("body[data-signed-in=true]", WAIT);
+            assertEquals(gateway.url("/admin"), admin.driver.getCurrentUrl());
+            admin.await("#vms tr[data-vm=vm1] td.vm-online", WAIT);
+            admin.await("#live[data-live=on]", WAIT);
+
+            admin.find("#vms tr[data-vm=vm1] input[type=checkbox]").click();
+            admin.find("#title").sendKeys("Retract me <b>not bold</b>");
+            List<String> before = overlayIds();
+            admin.find("#send").click();
+            JsonNode overlay = awaitOverlay(before);
+            String messageId = overlay.get("id").asText().substring("tmc-".length());
+            String row = "#deliveries tr[data-message='" + messageId + "'][data-vm=vm1]";
+            admin.await(row + "[data-state=shown]", WAIT);
+            // Message text is text: the markup is shown as typed, and no element was made of it.
+            assertTrue(admin.text(row).contains("Retract me <b>not bold</b>"), admin.text(row));
+            assertTrue(admin.findAll("#deliveries b").isEmpty(), "no HTML from message text");
+
+            admin.find(row + " button.retract").click();
+            admin.await(row + "[data-state=retracted]", WAIT);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (overlayIds().contains(overlay.get("id").asText()) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertFalse(overlayIds().contains(overlay.get("id").asText()), "the retracted overlay left the screen");
+            assertTrue(admin.findAll(row + " button.retract").isEmpty(), "nothing left to retract");
+            assertEquals(List.of(), ConsolePageTest.cspViolations(admin), "admin page CSP violations");
+        }
     }
 
     private BufferedImage render(String title, String body, int width, int height) throws Exception {

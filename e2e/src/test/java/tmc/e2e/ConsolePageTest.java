@@ -172,6 +172,12 @@ class ConsolePageTest {
             Thread.sleep(2500); // longer than the first backoff: nothing may retry a refused token
             assertEquals("failed", browser.find("body").getAttribute("data-state"));
             browser.screenshot("console-expired.png");
+
+            // The portal hands a fresh token by changing the fragment: the console connects with it at once.
+            browser.js("location.hash = 'token=' + arguments[0];", E2eGateway.tenantToken("alice", "acme"));
+            browser.await("body[data-state=connected]", WAIT);
+            assertFalse(browser.find("#notice").isDisplayed(), "the refusal card is gone");
+            assertEquals(gateway.url("/console/vm1"), browser.driver.getCurrentUrl());
         }
     }
 
