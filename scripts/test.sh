@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 QEMU=$(qemu-patch/build.sh | tail -1)
 GUEST=$(scripts/build-guest.sh | tail -1)
+PG=$(scripts/postgres.sh | tail -1)
 echo "test.sh: qemu  $QEMU" >&2
 echo "test.sh: guest $GUEST" >&2
-exec scripts/with-java.sh mvn -B -ntp verify -Dtmc.qemu="$QEMU" -Dtmc.guest="$GUEST" "$@"
+echo "test.sh: postgres $PG" >&2
+exec scripts/with-java.sh mvn -B -ntp verify -Dtmc.qemu="$QEMU" -Dtmc.guest="$GUEST" -Dtmc.pg="$PG" "$@"
