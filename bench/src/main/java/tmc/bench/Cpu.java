@@ -1,0 +1,74 @@
+package tmc.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * CPU time of processes, read from /proc: a relay's cost is the CPU its process tree burns per byte moved.
+ * websockify forks a child per connection, so the tree (live descendants plus reaped children) is what counts.
+ */
+final class Cpu {
+    private static final double TICKS_PER_SECOND = 100.0; // USER_HZ on Linux x86-64
+
+    private Cpu() {}
+
+    /** CPU seconds (user + system) of this JVM. */
+    static double self() {
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        return os.getProcessCpuTime() / 1e9;
+    }
+
+    /** CPU seconds of {@code pid}, its reaped children and every live descendant. */
+    static double tree(long pid) {
+        Map<Long, List<Long>> children = new HashMap<>();
+        Map<Long, long[]> stats = new HashMap<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                long[] s = stat(Long.parseLong(name));
+                if (s != null) {
+                    stats.put(Long.parseLong(name), s);
+                    children.computeIfAbsent(s[0], k -> new ArrayList<>()).add(Long.parseLong(name));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc", e);
+        }
+        return sum(pid, children, stats) / TICKS_PER_SECOND;
+    }
+
+    private static long sum(long pid, Map<Long, List<Long>> children, Map<Long, long[]> stats) {
+        long[] s = stats.get(pid);
+        long total = s == null ? 0 : s[1];
+        for (long child : children.getOrDefault(pid, List.of())) {
+            total += sum(child, children, stats);
+        }
+        return total;
+    }
+
+    /** {ppid, utime+stime+cutime+cstime} or null when the process is gone. */
+    private static long[] stat(long pid) {
+        String text;
+        try {
+            text = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        } catch (IOException e) {
+            return null;
+        }
+        // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+        String[] f = text.substring(text.lastIndexOf(')') + 2).trim().split(" ");
+        long ppid = Long.parseLong(f[1]);
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        return new long[] {ppid, ticks};
+    }
+}

@@ -1,0 +1,201 @@
+package tmc.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import tmc.testkit.QmpClient;
+import tmc.testkit.RfbClient;
+import tmc.testkit.TestEnv;
+import tmc.testkit.TestVm;
+
+/**
+ * Input latency: a pointer event's round trip from the client to the VNC server and back as a framebuffer change,
+ * through a direct TCP connection, the gateway and websockify (same client code on every path, paths interleaved).
+ * <ol>
+ *   <li>synthetic: the synthetic RFB server answers each PointerEvent at once with a 16x16 update. Nothing but
+ *       the path is in the loop, so the difference to direct is what the relay adds.
+ *   <li>qemu: the real patched QEMU with the test guest. A 64x64 overlay with one hot-spot is shown (QMP
+ *       vnc-overlay-add); the client clicks it; the round trip ends when the update without the overlay arrives.
+ *       QEMU's VNC refresh timer (30 ms base interval) is inside this loop, so its spread is the timer's.
+ * </ol>
+ */
+final class LatencyBench {
+    private enum Path { DIRECT, GATEWAY, WEBSOCKIFY }
+
+    private final Report report = new Report("latency");
+    private final int samples;
+    private final int qemuSamples;
+    private final int warmup;
+
+    LatencyBench(Args args) {
+        samples = args.integer("samples", 2000);
+        qemuSamples = args.integer("qemuSamples", 200);
+        warmup = args.integer("warmup", 300);
+        report.label(args.string("label", ""));
+        args.done();
+    }
+
+    Report report() {
+        return report;
+    }
+
+    void run() throws Exception {
+        report.note("latency: %d synthetic round trips and %d QEMU overlay clicks per path (after %d warm-up)",
+                samples, qemuSamples, warmup);
+        synthetic();
+        qemu();
+    }
+
+    private void synthetic() throws Exception {
+        try (SyntheticRfbServer server = new SyntheticRfbServer(SyntheticRfbServer.Mode.ECHO, 1024, 768);
+             GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("synthetic", "bench",
+                     "tcp:127.0.0.1:" + server.port(), null, null)), GatewayProcess.generousLimits(), List.of());
+             WebsockifyProcess websockify = WebsockifyProcess.start(server.port())) {
+            Map<Path, RfbReader> readers = new EnumMap<>(Path.class);
+            Map<Path, BenchConn> conns = new EnumMap<>(Path.class);
+            Map<Path, List<Double>> times = new EnumMap<>(Path.class);
+            try {
+                for (Path p : Path.values()) {
+                    BenchConn c = switch (p) {
+                        case DIRECT -> BenchConn.tcp("127.0.0.1", server.port());
+                        case GATEWAY -> BenchConn.websocket(gateway.vncUri("synthetic",
+                                gateway.tenantToken("bench")), GatewayProcess.ORIGIN, 64 * 1024);
+                        case WEBSOCKIFY -> BenchConn.websocket(websockify.uri(), null, 64 * 1024);
+                    };
+                    conns.put(p, c);
+                    readers.put(p, new RfbReader(c).handshake());
+                    times.put(p, new ArrayList<>());
+                }
+                int blocks = 10;
+                for (int i = 0; i < warmup; i++) {
+                    for (Path p : Path.values()) {
+                        roundTrip(readers.get(p), i);
+                    }
+                }
+                for (int b = 0; b < blocks; b++) {
+                    for (Path p : Path.values()) {
+                        RfbReader r = readers.get(p);
+                        for (int i = 0; i < samples / blocks; i++) {
+                            times.get(p).add(roundTrip(r, i));
+                        }
+                    }
+                }
+            } finally {
+                conns.values().forEach(BenchConn::close);
+            }
+            figures("synthetic", times);
+        }
+    }
+
+    /** One PointerEvent out, one FramebufferUpdate back; milliseconds. */
+    private static double roundTrip(RfbReader r, int i) throws IOException {
+        long t0 = System.nanoTime();
+        r.pointer(100 + i % 500, 100 + i % 300, 0);
+        if (!r.awaitUpdate(t0 + TimeUnit.SECONDS.toNanos(5))) {
+            throw new IOException("no answer to a PointerEvent within 5 s");
+        }
+        return (r.lastUpdateNanos - t0) / 1e6;
+    }
+
+    private void qemu() throws Exception {
+        try (TestVm vm = TestVm.builder().name("bench-latency").qemu(TestEnv.qemu()).start();
+             GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("vm", "bench",
+                     "tcp:127.0.0.1:" + vm.vncPort(), null, null)), GatewayProcess.generousLimits(), List.of());
+             WebsockifyProcess websockify = WebsockifyProcess.start(vm.vncPort())) {
+            QmpClient qmp = vm.qmp();
+            Map<Path, List<Double>> times = new EnumMap<>(Path.class);
+            Map<Path, RfbClient> clients = new EnumMap<>(Path.class);
+            try {
+                for (Path p : Path.values()) {
+                    BenchConn c = switch (p) {
+                        case DIRECT -> BenchConn.tcp("127.0.0.1", vm.vncPort());
+                        case GATEWAY -> BenchConn.websocket(gateway.vncUri("vm", gateway.tenantToken("bench")),
+                                GatewayProcess.ORIGIN, 64 * 1024);
+                        case WEBSOCKIFY -> BenchConn.websocket(websockify.uri(), null, 64 * 1024);
+                    };
+                    clients.put(p, RfbClient.connect(new BenchTransport(c), null));
+                    times.put(p, new ArrayList<>());
+                }
+                int w = Math.min(warmup, 20);
+                for (int i = 0; i < w; i++) {
+                    for (Path p : Path.values()) {
+                        overlayClick(qmp, clients.get(p), i);
+                    }
+                }
+                for (int i = 0; i < qemuSamples; i++) {
+                    for (Path p : Path.values()) {
+                        times.get(p).add(overlayClick(qmp, clients.get(p), i));
+                    }
+                }
+            } finally {
+                for (RfbClient c : clients.values()) {
+                    c.close();
+                }
+            }
+            figures("qemu", times);
+        }
+    }
+
+    private static final int OVERLAY = 64;
+    private static final int RED = 0xff0000;
+
+    /**
+     * Shows a red 64x64 overlay at the top left (only this client is connected... all three are, and all see it),
+     * waits until this client sees it, clicks it and times until this client sees it gone.
+     */
+    private static double overlayClick(QmpClient qmp, RfbClient client, int i) throws IOException {
+        ObjectNode args = QmpClient.args().put("id", "bench-latency").put("width", OVERLAY).put("height", OVERLAY)
+                .put("pixels", redPixels()).put("anchor", "top-left");
+        args.putArray("hotspots").addObject().put("id", "ok").put("x", 0).put("y", 0).put("width", OVERLAY)
+                .put("height", OVERLAY);
+        qmp.execute("vnc-overlay-add", args);
+        client.awaitFrame(c -> c.pixel(OVERLAY / 2, OVERLAY / 2) == RED, Duration.ofSeconds(5));
+        int x = 8 + i % 48;
+        int y = 8 + (i * 7) % 48;
+        long t0 = System.nanoTime();
+        client.pointer(x, y, 1);
+        client.pointer(x, y, 0);
+        client.awaitFrame(c -> c.pixel(OVERLAY / 2, OVERLAY / 2) != RED, Duration.ofSeconds(5));
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static String cachedPixels;
+
+    private static String redPixels() {
+        if (cachedPixels == null) {
+            byte[] argb = new byte[OVERLAY * OVERLAY * 4];
+            for (int i = 0; i < argb.length; i += 4) {
+                argb[i] = (byte) 0xff;
+                argb[i + 1] = (byte) 0xff;
+            }
+            cachedPixels = Base64.getEncoder().encodeToString(argb);
+        }
+        return cachedPixels;
+    }
+
+    private void figures(String target, Map<Path, List<Double>> times) {
+        Stats direct = new Stats(times.get(Path.DIRECT));
+        for (Path p : Path.values()) {
+            Stats s = new Stats(times.get(p));
+            String k = target + "_" + p.name().toLowerCase();
+            report.note("%-9s %-10s n=%d p50 %.3f ms  p99 %.3f ms  max %.3f ms", target, p.name().toLowerCase(),
+                    s.count(), s.percentile(50), s.percentile(99), s.max());
+            report.put(k + "_p50_ms", s.percentile(50));
+            report.put(k + "_p99_ms", s.percentile(99));
+            if (p != Path.DIRECT) {
+                report.put(k + "_added_p50_ms", s.percentile(50) - direct.percentile(50));
+                report.put(k + "_added_p99_ms", s.percentile(99) - direct.percentile(99));
+            }
+        }
+        if (target.equals("synthetic")) {
+            double added = new Stats(times.get(Path.GATEWAY)).percentile(99) - direct.percentile(99);
+            report.put("goal_gateway_added_p99_1ms", added <= 1.0 ? "met" : "missed");
+        }
+    }
+}

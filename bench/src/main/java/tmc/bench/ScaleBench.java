@@ -1,0 +1,235 @@
+package tmc.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Scale of one gateway (its own JVM, default settings) on this machine:
+ * <ol>
+ *   <li>idle: open N sessions (WebSocket upgrade, JWT, upstream RFB handshake, browser RFB handshake) to a desktop
+ *       where nothing changes, with a few opening at once; time to open them all, then the gateway's live heap
+ *       after a full GC, its resident memory and its threads, per session;
+ *   <li>streaming: S sessions pull full-screen updates at once for a fixed time; aggregate MB/s and fairness
+ *       (Jain's index over the bytes each session got, and min/max).
+ * </ol>
+ * File descriptors bound N: the gateway holds two per session and this process two (client and server end), under
+ * a hard limit of {@code ulimit -Hn}.
+ */
+final class ScaleBench {
+    private final Report report = new Report("scale");
+    private final int idle;
+    private final int parallel;
+    private final int streams;
+    private final int streamSeconds;
+
+    ScaleBench(Args args) {
+        idle = args.integer("idle", 2000);
+        parallel = args.integer("parallel", 8);
+        streams = args.integer("streams", 100);
+        streamSeconds = args.integer("streamSeconds", 10);
+        report.label(args.string("label", ""));
+        args.done();
+    }
+
+    Report report() {
+        return report;
+    }
+
+    void run() throws Exception {
+        if (idle > 0) {
+            idle();
+        }
+        if (streams > 0) {
+            streaming();
+        }
+    }
+
+    private void idle() throws Exception {
+        report.note("scale/idle: %d sessions through one gateway to an idle synthetic desktop (1920x1080), %d opening"
+                + " at once", idle, parallel);
+        try (SyntheticRfbServer server = new SyntheticRfbServer(SyntheticRfbServer.Mode.IDLE, 1920, 1080);
+             GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("synthetic", "bench",
+                     "tcp:127.0.0.1:" + server.port(), null, null)), GatewayProcess.generousLimits(), List.of())) {
+            String token = gateway.tenantToken("bench");
+            // One session first: loads the classes a session needs, so the baseline is not flattered.
+            BenchConn first = BenchConn.websocket(gateway.vncUri("synthetic", token), GatewayProcess.ORIGIN, 4096);
+            new RfbReader(first).handshake();
+            GatewayProcess.sleep(500);
+            Memory before = memory(gateway);
+            ConcurrentLinkedQueue<BenchConn> conns = new ConcurrentLinkedQueue<>();
+            AtomicInteger failures = new AtomicInteger();
+            AtomicLong firstFailure = new AtomicLong();
+            List<String> errors = Collections.synchronizedList(new ArrayList<>());
+            long t0 = System.nanoTime();
+            long deadline = t0 + TimeUnit.SECONDS.toNanos(300);
+            try (ExecutorService pool = Executors.newFixedThreadPool(parallel)) {
+                AtomicInteger next = new AtomicInteger();
+                List<Future<?>> workers = new ArrayList<>();
+                for (int w = 0; w < parallel; w++) {
+                    workers.add(pool.submit(() -> {
+                        while (next.getAndIncrement() < idle && System.nanoTime() < deadline) {
+                            try {
+                                BenchConn c = BenchConn.websocket(gateway.vncUri("synthetic", token),
+                                        GatewayProcess.ORIGIN, 4096);
+                                conns.add(c);
+                                new RfbReader(c).handshake();
+                            } catch (IOException e) {
+                                if (failures.getAndIncrement() == 0) {
+                                    firstFailure.set(conns.size());
+                                }
+                                if (errors.size() < 3) {
+                                    errors.add(e.toString());
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : workers) {
+                    f.get();
+                }
+            }
+            double openSeconds = (System.nanoTime() - t0) / 1e9;
+            int open = conns.size() - failures.get();
+            GatewayProcess.sleep(1000);
+            int live = server.connections() - 1;
+            Memory after = memory(gateway);
+            double heapPer = (after.heapKiB - before.heapKiB) / (double) open;
+            double rssPer = (after.rssKiB - before.rssKiB) / (double) open;
+            double threadsPer = (after.threads - before.threads) / (double) open;
+            report.note("opened %d sessions in %.1f s (%.0f per second), %d failed%s; %d live at the VNC server",
+                    open, openSeconds, open / openSeconds, failures.get(),
+                    errors.isEmpty() ? "" : " (first after " + firstFailure.get() + ": " + errors.get(0) + ")", live);
+            report.note("gateway heap after full GC %d -> %d KiB (%.1f KiB per session); RSS %d -> %d KiB (%.1f KiB"
+                    + " per session); threads %d -> %d", before.heapKiB, after.heapKiB, heapPer, before.rssKiB,
+                    after.rssKiB, rssPer, before.threads, after.threads);
+            report.put("idle_sessions", open);
+            report.put("idle_failed", failures.get());
+            report.put("idle_open_s", openSeconds);
+            report.put("idle_heap_kib_per_session", heapPer);
+            report.put("idle_rss_kib_per_session", rssPer);
+            report.put("idle_threads_per_session", threadsPer);
+            report.put("idle_threads_total", after.threads);
+            report.put("goal_2000_at_100kib", open >= 2000 && failures.get() == 0 && heapPer <= 100 ? "met"
+                    : "missed");
+            for (BenchConn c : conns) {
+                c.close();
+            }
+            first.close();
+        }
+    }
+
+    private record Memory(long heapKiB, long rssKiB, long threads) {}
+
+    private static final Pattern USED = Pattern.compile("used (\\d+)K");
+
+    /** The gateway's live heap (after a full GC), resident set and platform threads. */
+    private static Memory memory(GatewayProcess gateway) throws IOException {
+        gateway.jcmd("GC.run");
+        String info = gateway.jcmd("GC.heap_info");
+        Matcher m = USED.matcher(info);
+        long heap = m.find() ? Long.parseLong(m.group(1)) : -1;
+        long rss = -1;
+        long threads = -1;
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(gateway.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                rss = Long.parseLong(line.replaceAll("\\D", ""));
+            } else if (line.startsWith("Threads:")) {
+                threads = Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return new Memory(heap, rss, threads);
+    }
+
+    private void streaming() throws Exception {
+        report.note("scale/streaming: %d sessions through one gateway, each pulling 1920x1080 Raw updates, for %d s",
+                streams, streamSeconds);
+        try (SyntheticRfbServer server = new SyntheticRfbServer(SyntheticRfbServer.Mode.STREAM, 1920, 1080);
+             GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("synthetic", "bench",
+                     "tcp:127.0.0.1:" + server.port(), null, null)), GatewayProcess.generousLimits(), List.of())) {
+            String token = gateway.tenantToken("bench");
+            List<RfbReader> readers = new ArrayList<>();
+            List<BenchConn> conns = new ArrayList<>();
+            try {
+                for (int i = 0; i < streams; i++) {
+                    BenchConn c = BenchConn.websocket(gateway.vncUri("synthetic", token), GatewayProcess.ORIGIN,
+                            64 * 1024);
+                    conns.add(c);
+                    readers.add(new RfbReader(c).handshake());
+                }
+                // Warm up briefly together, then measure.
+                long[] start = new long[streams];
+                long warmEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                long end = warmEnd + TimeUnit.SECONDS.toNanos(streamSeconds);
+                double cpu0[] = new double[1];
+                List<Thread> threads = new ArrayList<>();
+                long[] got = new long[streams];
+                for (int i = 0; i < streams; i++) {
+                    int k = i;
+                    threads.add(Thread.ofVirtual().start(() -> {
+                        RfbReader r = readers.get(k);
+                        try {
+                            r.readUntil(Long.MAX_VALUE, warmEnd);
+                            start[k] = r.bytes;
+                            r.readUntil(Long.MAX_VALUE, end);
+                            got[k] = r.bytes - start[k];
+                        } catch (IOException e) {
+                            got[k] = -1;
+                        }
+                    }));
+                }
+                GatewayProcess.sleep(TimeUnit.NANOSECONDS.toMillis(warmEnd - System.nanoTime()));
+                cpu0[0] = gateway.cpuSeconds();
+                long t0 = System.nanoTime();
+                for (Thread t : threads) {
+                    t.join(TimeUnit.SECONDS.toMillis(streamSeconds + 30));
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double cpu = gateway.cpuSeconds() - cpu0[0];
+                long total = 0;
+                long min = Long.MAX_VALUE;
+                long max = 0;
+                double sumSq = 0;
+                int failed = 0;
+                for (long g : got) {
+                    if (g < 0) {
+                        failed++;
+                        continue;
+                    }
+                    total += g;
+                    min = Math.min(min, g);
+                    max = Math.max(max, g);
+                    sumSq += (double) g * g;
+                }
+                double jain = (double) total * total / (streams * sumSq);
+                double mbs = total / 1e6 / seconds;
+                report.note("streaming: %.0f MB/s aggregate over %d sessions (%.1f MB/s each on average), Jain's"
+                        + " fairness %.3f, per-session min %.1f / max %.1f MB/s, gateway CPU %.2f s/GB, %d failed",
+                        mbs, streams, mbs / streams, jain, min / 1e6 / seconds, max / 1e6 / seconds,
+                        cpu / (total / 1e9), failed);
+                report.put("streams", streams);
+                report.put("stream_aggregate_mb_s", mbs);
+                report.put("stream_fairness_jain", jain);
+                report.put("stream_min_mb_s", min / 1e6 / seconds);
+                report.put("stream_max_mb_s", max / 1e6 / seconds);
+                report.put("stream_gateway_cpu_s_per_gb", cpu / (total / 1e9));
+                report.put("stream_failed", failed);
+            } finally {
+                conns.forEach(BenchConn::close);
+            }
+        }
+    }
+}
