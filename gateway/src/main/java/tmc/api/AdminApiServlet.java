@@ -76,6 +76,11 @@ public final class AdminApiServlet extends HttpServlet {
         events.close();
     }
 
+    /** Ends every open event stream (clients reconnect with Last-Event-ID and miss nothing). */
+    public void closeStreams() {
+        events.close();
+    }
+
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String path = req.getPathInfo() == null ? "/" : req.getPathInfo();

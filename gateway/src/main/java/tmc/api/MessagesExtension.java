@@ -70,6 +70,7 @@ public final class MessagesExtension implements GatewayServer.Extension {
         context.addServlet(holder, "/api/v1/*");
         this.service = svc;
         return () -> {
+            api.closeStreams(); // before Jetty stops: open event streams would hold its graceful stop
             webhooks.close();
             svc.close();
             store.close();
