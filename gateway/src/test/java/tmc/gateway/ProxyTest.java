@@ -108,6 +108,52 @@ class ProxyTest {
         }
     }
 
+    /**
+     * What noVNC 1.7 sends after ServerInit (its full SetEncodings list, extended clipboard caps, QEMU extended key
+     * events, continuous-updates and fence negotiation left to the server) passes through the gateway's whitelist
+     * to QEMU, and a key typed that way reaches the guest.
+     */
+    @Test
+    void noVncsMessagesPassTheWhitelist() throws Exception {
+        try (WebSocketTransport ws = gateway.open("vm1", token("novnc"))) {
+            int[] size = RealVm.rawHandshake(ws);
+            java.io.ByteArrayOutputStream m = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(m);
+            // SetPixelFormat as RFB.messages.pixelFormat(sock, 24, true)
+            out.write(new byte[] {0, 0, 0, 0, 32, 24, 0, 1, 0, (byte) 255, 0, (byte) 255, 0, (byte) 255, 0, 8, 16,
+                    0, 0, 0});
+            int[] encodings = {1, 7, -260, 16, 21, 5, 2, 6, 0, -26, -254, -223, -224, -258, -261, -308, -309, -312,
+                    -313, -307, 0xC0A1E5CE, -316, 0x574D5664, -239};
+            out.writeByte(2);
+            out.writeByte(0);
+            out.writeShort(encodings.length);
+            for (int e : encodings) {
+                out.writeInt(e);
+            }
+            out.write(RealVm.fullUpdateRequest(size[0], size[1]));
+            // extendedClipboardCaps: ClientCutText with a negative length, caps flag + text format, one size
+            out.write(new byte[] {6, 0, 0, 0});
+            out.writeInt(-8);
+            out.write(new byte[] {0x1f, 0, 0, 1});
+            out.writeInt(20 * 1024 * 1024);
+            ws.out().write(m.toByteArray());
+            ws.out().flush();
+
+            int mark = vm.mark();
+            // QEMUExtendedKeyEvent: 'a' (keysym 0x61, XT scancode 0x1e) down, then up
+            for (int down : new int[] {1, 0}) {
+                m.reset();
+                out.write(new byte[] {(byte) 255, 0, 0, (byte) down});
+                out.writeInt(0x61);
+                out.writeInt(0x1e);
+                ws.out().write(m.toByteArray());
+                ws.out().flush();
+            }
+            vm.serial().awaitInput(mark, e -> e.isKey() && e.code() == 30 && e.value() == 1, WAIT);
+            assertEquals(null, ws.closeNow(), "the session is still open");
+        }
+    }
+
     /** Proof 5: an oversized ClientCutText or an unknown message ends that session only. */
     @Test
     void badClientMessagesCloseOnlyTheirSession() throws Exception {
