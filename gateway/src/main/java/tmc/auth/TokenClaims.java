@@ -25,7 +25,7 @@ public record TokenClaims(String issuer, String subject, String tenant, List<Str
         return roles.contains(role);
     }
 
-    /** The user for per-user caps and revocation: issuer and subject together, so two IdPs cannot collide. */
+    /** The user for per-user caps, revocation ({@code ?user=}) and logs: the {@code sub} claim. */
     public String user() {
         return subject;
     }
