@@ -164,6 +164,9 @@ class AdminFlowTest {
             assertTrue(text.contains("answered") && text.contains("Later (later)") && text.contains(title), text);
             assertTrue(answeredMs <= WITHIN_MS, "answered in the admin table within " + WITHIN_MS + " ms, took "
                     + answeredMs);
+            // The VM list follows too: nothing on screen any more (the answer dismissed the message).
+            new org.openqa.selenium.support.ui.WebDriverWait(admin.driver, WAIT).until(
+                    d -> admin.text("#vms tr[data-vm=vm1] td:nth-child(5)").equals("—"));
             admin.screenshot("admin-answered.png");
 
             // The answer was the overlay's: the guest never saw a button press.

@@ -105,6 +105,14 @@ class ConsolePageTest {
             assertTrue(match.text() > 200, "the region holds text: " + match);
             assertTrue(match.ratio() >= 0.99, "canvas equals the VM's framebuffer where text is: " + match);
             browser.screenshot("console-connected.png");
+
+            // Fit to window (the default) scales the canvas up in this 1280-wide window; off shows it 1:1.
+            String cssWidth = "return document.querySelector('#screen canvas').getBoundingClientRect().width;";
+            assertTrue(((Number) browser.js(cssWidth)).doubleValue() > direct.width() + 100, "scaled to the window");
+            browser.find("#btn-scale").click();
+            assertEquals("false", browser.find("#btn-scale").getAttribute("aria-pressed"));
+            new org.openqa.selenium.support.ui.WebDriverWait(browser.driver, WAIT)
+                    .until(d -> Math.abs(((Number) browser.js(cssWidth)).doubleValue() - direct.width()) < 1);
             assertEquals(List.of(), cspViolations(browser), "the page runs under its CSP without violations");
         }
     }
