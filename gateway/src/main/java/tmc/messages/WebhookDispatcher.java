@@ -101,10 +101,22 @@ public final class WebhookDispatcher implements AutoCloseable {
         } catch (Exception ignored) {
             // nothing to undo
         }
+        // Let a POST in flight finish and its cursor be saved (else the next gateway sends it again), then
+        // interrupt whatever is still blocked.
         for (Worker w : workers) {
             w.stopped = true;
+            w.wake.release();
+        }
+        for (Worker w : workers) {
             if (w.thread != null) {
-                w.thread.interrupt();
+                try {
+                    if (!w.thread.join(Duration.ofSeconds(2))) {
+                        w.thread.interrupt();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    w.thread.interrupt();
+                }
             }
         }
     }
@@ -121,18 +133,30 @@ public final class WebhookDispatcher implements AutoCloseable {
 
         void run() {
             String url = target.url().toString();
-            long cursor;
-            try {
-                cursor = store.webhookCursor(url);
-                if (cursor < 0) {
-                    cursor = store.lastOutboxSeq();
-                    store.setWebhookCursor(url, cursor);
-                }
-            } catch (RuntimeException e) {
-                LOG.warning("webhook " + url + ": cannot read its cursor: " + e.getMessage());
-                return;
-            }
+            long cursor = -1;
             long backoff = minBackoff.toMillis();
+            while (cursor < 0) {
+                try {
+                    cursor = store.webhookCursor(url);
+                    if (cursor < 0) {
+                        cursor = store.lastOutboxSeq();
+                        store.setWebhookCursor(url, cursor);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warning("webhook " + url + ": cannot read its cursor: " + e.getMessage());
+                    cursor = -1;
+                    try {
+                        pause(backoff);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                    backoff = Math.min(backoff * 2, maxBackoff.toMillis());
+                }
+                if (stopped) {
+                    return;
+                }
+            }
+            backoff = minBackoff.toMillis();
             while (!stopped) {
                 try {
                     List<OutboxEvent> batch = store.outboxAfter(cursor, 100);
@@ -142,12 +166,13 @@ public final class WebhookDispatcher implements AutoCloseable {
                         continue;
                     }
                     for (OutboxEvent e : batch) {
-                        while (!stopped && !post(e)) {
-                            Thread.sleep(backoff);
+                        boolean sent = false;
+                        while (!stopped && !(sent = post(e))) {
+                            pause(backoff);
                             backoff = Math.min(backoff * 2, maxBackoff.toMillis());
                         }
-                        if (stopped) {
-                            return;
+                        if (!sent) {
+                            return; // stopped before it went out: the next dispatcher sends it
                         }
                         backoff = minBackoff.toMillis();
                         cursor = e.seq();
@@ -158,11 +183,18 @@ public final class WebhookDispatcher implements AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.warning("webhook " + url + ": " + e.getMessage());
                     try {
-                        Thread.sleep(backoff);
+                        pause(backoff);
                     } catch (InterruptedException ie) {
                         return;
                     }
                 }
+            }
+        }
+
+        /** Sleeps up to {@code millis}; close() cuts it short. */
+        private void pause(long millis) throws InterruptedException {
+            if (!stopped) {
+                wake.tryAcquire(millis, TimeUnit.MILLISECONDS);
             }
         }
 
