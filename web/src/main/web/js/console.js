@@ -18,6 +18,8 @@ import * as Close from './closecodes.js';
 const TOKEN_PARAM = 'token';
 const STORAGE_PREFIX = 'tmc.token.';
 const SUBPROTOCOLS = ['binary'];
+/** Refusals a reconnect cannot fix. */
+const HOPELESS = new Set(['reason.4401', 'reason.4403', 'reason.4404', 'token.missing']);
 
 // ===== STATE =====
 
@@ -68,8 +70,8 @@ function main() {
         }
     });
     if (!_token) {
-        setState('failed');
         notice('token.missing', null, false);
+        setState('failed');
         return;
     }
     connect();
@@ -118,7 +120,8 @@ function showClaims() {
     document.body.classList.toggle('view-only', viewOnly);
     if (_claims && typeof _claims.exp === 'number') {
         const time = new Date(_claims.exp * 1000).toLocaleString(i18n.language() === 'zh' ? 'zh-CN' : undefined);
-        $('expires').textContent = i18n.t('token.expires', { time });
+        $('expires').textContent = i18n.t(_claims.exp * 1000 > Date.now() ? 'token.expires' : 'token.expired',
+            { time });
     } else {
         $('expires').textContent = '';
     }
@@ -142,8 +145,8 @@ function connect() {
     try {
         socket = new WebSocket(websocketUrl(), SUBPROTOCOLS);
     } catch (e) {
-        setState('failed');
         notice('reason.nosupport', String(e), false);
+        setState('failed');
         return;
     }
     // Registered before RFB attaches its own handlers, so the code is known when RFB reports the disconnect.
@@ -190,8 +193,8 @@ function onDisconnect(rfb, session) {
     }
     const what = Close.explain(close.code, false);
     if (!what.retry) {
-        setState('failed');
         notice(what.key, close.reason, false);
+        setState('failed');
         return;
     }
     _attempt++;
@@ -216,7 +219,10 @@ function setState(state) {
     _state = state;
     document.body.dataset.state = state;
     renderState();
-    $('btn-reconnect').hidden = !(state === 'failed' || state === 'disconnected' || state === 'waiting');
+    // Reconnecting cannot help a refused token or VM: only a new link can (the card says so).
+    const hopeless = state === 'failed' && _lastNotice && HOPELESS.has(_lastNotice.key);
+    $('btn-reconnect').hidden = hopeless
+        || !(state === 'failed' || state === 'disconnected' || state === 'waiting');
     $('btn-reconnect').textContent = i18n.t(state === 'waiting' ? 'btn.reconnectNow' : 'btn.reconnect');
     $('btn-cad').hidden = state !== 'connected';
 }

@@ -176,6 +176,8 @@ class ConsolePageTest {
                     browser.text("#notice-hint"));
             assertTrue(browser.text("#notice-detail").startsWith("Gateway says:"), browser.text("#notice-detail"));
             assertEquals("Not connected", browser.text("#status-text"));
+            assertTrue(browser.text("#expires").startsWith("Access ended"), browser.text("#expires"));
+            assertFalse(browser.find("#btn-reconnect").isDisplayed(), "no Reconnect for a refused token");
             assertFalse(browser.driver.getCurrentUrl().contains("token"), "the token left the address bar");
             Thread.sleep(2500); // longer than the first backoff: nothing may retry a refused token
             assertEquals("failed", browser.find("body").getAttribute("data-state"));
