@@ -101,6 +101,35 @@ class CapsTest {
         live("vm1", Tokens.hs256(Tokens.claims("u5", "acme")));
     }
 
+    @Test
+    void adminListsLiveSessions() throws Exception {
+        live("vm1", Tokens.hs256(Tokens.claims("alice", "acme")));
+        live("vm2", Tokens.hs256(Tokens.claims("bob", "acme").claim("view_only", true)));
+        String admin = Tokens.hs256(Tokens.claims("root", null).claim("roles", List.of("tmc-admin")));
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.server.uri() + "/api/v1/sessions"))
+                        .header("Authorization", "Bearer " + admin).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        com.fasterxml.jackson.databind.JsonNode sessions = Json.MAPPER.readTree(response.body()).get("sessions");
+        assertEquals(2, sessions.size());
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode s : sessions) {
+            seen.add(s.get("user").asText() + "@" + s.get("vm").asText() + " viewOnly=" + s.get("viewOnly").asBoolean()
+                    + " tenant=" + s.get("tenant").asText());
+        }
+        assertEquals(java.util.Set.of("alice@vm1 viewOnly=false tenant=acme", "bob@vm2 viewOnly=true tenant=acme"),
+                seen);
+        java.net.http.HttpResponse<String> bad = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.server.uri()
+                                + "/api/v1/sessions?vm=vm1&user=alice")).DELETE()
+                        .header("Authorization", "Bearer " + admin).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, bad.statusCode());
+        assertEquals("{\"error\":\"bad_request\",\"detail\":\"give exactly one of the query parameters vm and user\"}",
+                bad.body());
+    }
+
     /** Accepts connections and never speaks: sessions to it wait in their handshake. */
     static final class SilentVm implements AutoCloseable {
         final ServerSocket server;
