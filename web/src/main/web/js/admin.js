@@ -20,6 +20,8 @@ const VMS_REFRESH_MS = 5000;
 const VMS_AFTER_EVENT_MS = 300;
 const MAX_BUTTONS = 4;
 const RECENT_MESSAGES = 50;
+/** Rows kept in the deliveries table; the oldest go first (the API still has them). */
+const MAX_ROWS = 500;
 /** Delivery states in the order they can follow one another; later ones win when timestamps tie. */
 const STATE_RANK = { queued: 0, shown: 1, answered: 2, expired: 2, retracted: 2, failed: 2 };
 const RETRACTABLE = new Set(['queued', 'shown']);
@@ -117,6 +119,11 @@ async function api(method, path, body) {
             // not JSON: use the status line
         }
         const detail = json && typeof json.detail === 'string' ? json.detail : `${resp.status} ${resp.statusText}`;
+        if (resp.status === 401 && document.body.dataset.signedIn === 'true') {
+            // The token expired or was revoked while the page was open: back to the sign-in form, saying why.
+            signOut();
+            $('signin-error').textContent = i18n.t('admin.signin.bad', { detail });
+        }
         throw new ApiError(resp.status, json && json.error ? String(json.error) : 'http', detail);
     }
     return resp;
@@ -482,6 +489,11 @@ function upsert(update) {
     const d = { ...update, row: document.createElement('tr') };
     _deliveries.set(key, d);
     $('deliveries').tBodies[0].prepend(d.row);
+    if (_deliveries.size > MAX_ROWS) {
+        const [oldestKey, oldest] = _deliveries.entries().next().value;
+        oldest.row.remove();
+        _deliveries.delete(oldestKey);
+    }
     renderRow(d);
     updateEmpty();
 }

@@ -266,6 +266,13 @@ class AdminFlowTest {
             }
             assertFalse(overlayIds().contains(overlay.get("id").asText()), "the retracted overlay left the screen");
             assertTrue(admin.findAll(row + " button.retract").isEmpty(), "nothing left to retract");
+
+            // The whole page in Chinese, table included, without a reload.
+            new org.openqa.selenium.support.ui.Select(admin.find("#lang")).selectByValue("zh");
+            assertEquals("tmc 管理", admin.text("body.admin .bar h1"));
+            assertEquals("已撤回", admin.text(row + " td.state"));
+            assertEquals("实时", admin.text("#live"));
+            admin.screenshot("admin-zh.png");
             assertEquals(List.of(), ConsolePageTest.cspViolations(admin), "admin page CSP violations");
         }
     }
