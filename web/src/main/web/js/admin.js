@@ -390,6 +390,7 @@ async function send(event) {
     const result = $('send-result');
     result.className = '';
     result.textContent = '';
+    delete result.dataset.i18nSent;
     const message = composed();
     message.modal = $('modal').checked;
     message.position = $('position').value;
@@ -414,7 +415,9 @@ async function send(event) {
         for (const d of created.deliveries || []) {
             upsert({ message: created.id, vm: d.vm, state: d.state, at: now, reply: null, error: null });
         }
-        result.textContent = i18n.t('admin.compose.sent', { id: created.id, n: (created.deliveries || []).length });
+        const params = { id: created.id, n: (created.deliveries || []).length };
+        result.dataset.i18nSent = JSON.stringify(params);
+        result.textContent = i18n.t('admin.compose.sent', params);
         refreshVmsSoon();
     } catch (e) {
         result.className = 'error';
@@ -620,6 +623,10 @@ function bindControls() {
 
 function rerender() {
     fillPositions();
+    const result = $('send-result');
+    if (result.dataset.i18nSent) {
+        result.textContent = i18n.t('admin.compose.sent', JSON.parse(result.dataset.i18nSent));
+    }
     setLive($('live').dataset.live);
     showVms(_vms);
     for (const d of _deliveries.values()) {
