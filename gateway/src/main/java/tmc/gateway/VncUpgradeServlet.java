@@ -4,6 +4,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.DeploymentException;
+import jakarta.websocket.Extension;
 import jakarta.websocket.server.ServerContainer;
 import jakarta.websocket.server.ServerEndpointConfig;
 import java.io.IOException;
@@ -56,6 +57,17 @@ final class VncUpgradeServlet extends HttpServlet {
                     @Override
                     public <T> T getEndpointInstance(Class<T> endpointClass) {
                         return endpointClass.cast(endpoint);
+                    }
+
+                    /**
+                     * No permessage-deflate, though browsers offer it: RFB's encodings (Tight, ZRLE) are compressed
+                     * already, so deflating again costs CPU and latency for little, and each session would hold
+                     * zlib windows both ways, against the bounded memory per session.
+                     */
+                    @Override
+                    public List<Extension> getNegotiatedExtensions(List<Extension> installed,
+                            List<Extension> requested) {
+                        return List.of();
                     }
                 })
                 .build();
