@@ -397,6 +397,9 @@ public final class Store implements AutoCloseable {
             } catch (SQLException | IOException | RuntimeException e) {
                 try {
                     c.rollback();
+                    if (e instanceof SQLException && !c.isValid(2)) {
+                        closeQuietly(); // the server went away: reopen on the next call
+                    }
                 } catch (SQLException ignored) {
                     closeQuietly(); // the connection is suspect; reopen on the next call
                 }
@@ -412,7 +415,7 @@ public final class Store implements AutoCloseable {
 
     private Connection connection() throws StoreException {
         try {
-            if (connection == null || connection.isClosed() || !connection.isValid(5)) {
+            if (connection == null || connection.isClosed()) {
                 closeQuietly();
                 connection = user == null
                         ? DriverManager.getConnection(url)

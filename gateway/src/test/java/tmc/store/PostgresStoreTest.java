@@ -33,4 +33,22 @@ class PostgresStoreTest extends StoreTest {
             org.junit.jupiter.api.Assertions.assertEquals(1, s.schemaVersion());
         }
     }
+
+    /** PostgreSQL restarted or the connection was cut: at most the call in flight fails, the next one reconnects. */
+    @org.junit.jupiter.api.Test
+    void reconnectsAfterTheServerDropsTheConnection() throws Exception {
+        Message m = message("m1", "info", null);
+        store.insert(m, java.util.List.of(queued(m, "vm1", 1)));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pgUrl());
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()"
+                    + " and pid <> pg_backend_pid()");
+        }
+        try {
+            store.messageCount();
+        } catch (StoreException expected) {
+            // the call that found the connection dead
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(1, store.messageCount());
+    }
 }
