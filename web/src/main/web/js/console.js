@@ -26,12 +26,12 @@ const HOPELESS = new Set(['reason.4401', 'reason.4403', 'reason.4404', 'token.mi
 /** idle → connecting → connected → (disconnected | waiting → connecting ...) | failed */
 let _state = 'idle';
 let _rfb = null;
-let _userClosed = false;    // the person pressed Disconnect, or the page is going away
+let _userClosed = false;    // the page is going away: a close is expected, not a failure
 let _attempt = 0;           // reconnect attempts since the last successful connect
 let _retryTimer = null;
 let _retryAt = 0;
 let _tickTimer = null;
-let _lastNotice = null;     // {key, detail} shown in the notice, re-rendered on language change
+let _lastNotice = null;     // {key, serverReason, retry} of the card shown, re-rendered on language change
 let _scale = true;
 let _token = null;
 let _claims = null;
