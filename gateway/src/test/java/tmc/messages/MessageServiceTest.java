@@ -26,7 +26,6 @@ import tmc.store.Store;
 
 /** The delivery lifecycle against {@link FakeOverlayQemu}; the same paths run against real QEMU in tmc.api. */
 class MessageServiceTest {
-    String dbUrl;
     Store store;
     FakeOverlayQemu qemu;
     FakeOverlayQemu qemu2;
@@ -35,13 +34,17 @@ class MessageServiceTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        Path dir = Path.of(System.getProperty("tmc.build.dir", "target"), "msg-test", UUID.randomUUID().toString());
-        Files.createDirectories(dir);
-        dbUrl = Store.h2FileUrl(dir.resolve("db").toString());
-        store = Store.open(dbUrl, "sa", "");
+        store = openStore();
         qemu = new FakeOverlayQemu();
         qemu2 = new FakeOverlayQemu();
         service = newService();
+    }
+
+    /** A fresh, empty store; PostgresMessageServiceTest runs the same lifecycle on PostgreSQL. */
+    Store openStore() throws Exception {
+        Path dir = Path.of(System.getProperty("tmc.build.dir", "target"), "msg-test", UUID.randomUUID().toString());
+        Files.createDirectories(dir);
+        return Store.open(Store.h2FileUrl(dir.resolve("db").toString()), "sa", "");
     }
 
     MessageService newService() {
@@ -55,10 +58,16 @@ class MessageServiceTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        service.close();
-        qemu.close();
-        qemu2.close();
-        store.close();
+        if (service != null) {
+            service.close();
+        }
+        if (qemu != null) {
+            qemu.close();
+            qemu2.close();
+        }
+        if (store != null) {
+            store.close();
+        }
     }
 
     static NewMessage msg(String title, String severity, long ttl, String... vms) {
