@@ -76,6 +76,49 @@ class ProxyTest {
         }
     }
 
+    /**
+     * Proof 3 against the real VM: with a counting forwarder in front of its VNC port, refusals open no connection
+     * to it; an admitted session opens exactly one and shows the guest's screen.
+     */
+    @Test
+    void refusalsNeverReachTheRealVm() throws Exception {
+        try (CountingForwarder forwarder = new CountingForwarder(vm.vncPort())) {
+            ObjectNode config = GatewayFixture.config();
+            GatewayFixture.addVm(config, "vm1", "acme", forwarder.address(), null);
+            GatewayFixture.addVm(config, "globex-vm", "globex", forwarder.address(), null);
+            config.putObject("limits").put("perToken", 1);
+            try (GatewayFixture counted = GatewayFixture.start(config)) {
+                String good = token("alice");
+                String[][] refusals = {
+                        {"vm1", null, GatewayFixture.ORIGIN, "4401 no token"},
+                        {"vm1", good.substring(0, good.length() - 2) + "xx", GatewayFixture.ORIGIN,
+                                "4401 bad token signature"},
+                        {"vm1", good, "http://evil.test", "4403 origin not allowed"},
+                        {"globex-vm", good, GatewayFixture.ORIGIN, "4403 the VM belongs to another tenant"},
+                        {"vm9", good, GatewayFixture.ORIGIN, "4404 unknown VM"},
+                };
+                for (String[] r : refusals) {
+                    try (WebSocketTransport ws = counted.open(r[0], r[1], Map.of("Origin", r[2]), List.of())) {
+                        WebSocketTransport.Close close = ws.awaitClose(WAIT);
+                        assertEquals(r[3], close.code() + " " + close.reason());
+                    }
+                }
+                assertEquals(0, forwarder.accepted(), "connections to the VM after refusals");
+                try (WebSocketTransport ws = counted.open("vm1", good); RfbClient rfb = RfbClient.connect(ws, null)) {
+                    RealVm.awaitNonBlank(rfb);
+                    assertEquals(1, forwarder.accepted());
+                    // The same token again: over its cap (4429), refused before any connection.
+                    try (WebSocketTransport again = counted.open("vm1", good)) {
+                        WebSocketTransport.Close close = again.awaitClose(WAIT);
+                        assertEquals("4429 too many sessions with this token (limit 1)",
+                                close.code() + " " + close.reason());
+                    }
+                    assertEquals(1, forwarder.accepted());
+                }
+            }
+        }
+    }
+
     /** Proof 4: a view_only session's clicks and keys never reach the guest; a full session's do. */
     @Test
     void viewOnlySessionSendsNoInputToTheGuest() throws Exception {
