@@ -60,6 +60,14 @@ KEY=$( { echo "$QEMU_PIN $FLAGS"; cat "$HERE/build.sh";
 OUT="$CACHE/qemu/$KEY"
 BIN="$OUT/bin/qemu-system-x86_64"
 
+# One build per key at a time: a second run waits, then finds the cache.
+mkdir -p "$CACHE/qemu"
+exec 9>"$CACHE/qemu/$KEY.lock"
+if ! flock -n 9; then
+    log "another build.sh is building $KEY; waiting for it"
+    flock 9
+fi
+
 if [ -x "$BIN" ] && [ "$DEV" = 0 ]; then
     log "cached build $KEY"
     echo "$BIN"

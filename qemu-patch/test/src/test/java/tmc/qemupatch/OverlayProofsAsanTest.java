@@ -1,0 +1,24 @@
+package tmc.qemupatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import tmc.testkit.TestEnv;
+
+/**
+ * Issue 2's proofs again on the AddressSanitizer build ({@code qemu-patch/build.sh --asan}, passed as
+ * {@code -Dtmc.qemu.asan}): every test must pass and QEMU must write no ASan report. Fails, never skips, when the
+ * ASan build is missing.
+ */
+class OverlayProofsAsanTest extends OverlayProofs {
+    @Override
+    Path qemu() {
+        return TestEnv.qemuAsan();
+    }
+
+    @AfterEach
+    void noAsanReport() throws Exception {
+        assertEquals("", vm.asanReports(), "AddressSanitizer report in " + vm.logDir());
+    }
+}
