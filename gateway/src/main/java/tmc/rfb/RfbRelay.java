@@ -158,6 +158,9 @@ public final class RfbRelay {
     private void run() {
         ServerInit init;
         SocketChannel channel;
+        if (ended.get()) {
+            return; // closed (revoked, refused) before it started: no connection to the VM at all
+        }
         try {
             channel = address.connect(c -> upstream = c);
             if (ended.get()) {
