@@ -246,7 +246,9 @@ class AdminFlowTest {
             admin.await("#vms tr[data-vm=vm1] td.vm-online", WAIT);
             admin.await("#live[data-live=on]", WAIT);
 
-            admin.find("#vms tr[data-vm=vm1] input[type=checkbox]").click();
+            // This one goes to every VM of the tenant.
+            admin.find("input[name=target][value=tenant]").click();
+            new org.openqa.selenium.support.ui.Select(admin.find("#tenant")).selectByValue("acme");
             admin.find("#title").sendKeys("Retract me <b>not bold</b>");
             List<String> before = overlayIds();
             admin.find("#send").click();
