@@ -119,6 +119,61 @@ class ProxyTest {
         }
     }
 
+    /**
+     * The product's path through the gateway: an overlay added over QMP reaches the browser's picture, and a click
+     * from a full session answers it (VNC_OVERLAY_FEEDBACK) without reaching the guest; a view-only session's click
+     * answers nothing.
+     */
+    @Test
+    void overlayIsSeenAndAnsweredThroughTheGateway() throws Exception {
+        int width = 120;
+        int height = 60;
+        byte[] argb = new byte[width * height * 4];
+        for (int i = 0; i < argb.length; i += 4) {
+            argb[i] = (byte) 0xff;     // A
+            argb[i + 2] = (byte) 0xff; // G
+        }
+        ObjectNode add = tmc.testkit.QmpClient.args().put("id", "gw-test").put("width", width).put("height", height)
+                .put("pixels", java.util.Base64.getEncoder().encodeToString(argb)).put("anchor", "top-left");
+        add.putArray("hotspots").addObject().put("id", "ok").put("x", 0).put("y", 0).put("width", width)
+                .put("height", height);
+        String viewOnly = Tokens.hs256(Tokens.claims("viewer", "acme").claim("view_only", true));
+        try (WebSocketTransport ws = gateway.open("vm1", token("answerer"));
+                RfbClient rfb = RfbClient.connect(ws, null);
+                WebSocketTransport viewWs = gateway.open("vm1", viewOnly);
+                RfbClient viewer = RfbClient.connect(viewWs, null)) {
+            RealVm.awaitNonBlank(rfb);
+            vm.qmp().execute("vnc-overlay-add", add);
+            rfb.awaitFrame(c -> c.pixel(10, 10) == 0x00ff00 && c.pixel(width - 1, height - 1) == 0x00ff00, WAIT);
+            viewer.awaitFrame(c -> c.pixel(10, 10) == 0x00ff00, WAIT);
+
+            int events = vm.qmp().mark();
+            int inputs = vm.mark();
+            viewer.click(30, 30);
+            int updates = viewer.mark();
+            viewer.requestUpdate(false);
+            viewer.awaitUpdate(updates, WAIT);
+            Thread.sleep(1000);
+            assertEquals(List.of(), vm.qmp().eventsSince(events, "VNC_OVERLAY_FEEDBACK"), "a view-only click");
+
+            rfb.click(30, 30);
+            com.fasterxml.jackson.databind.JsonNode feedback = vm.qmp().awaitEvent(events, "VNC_OVERLAY_FEEDBACK",
+                    WAIT);
+            assertEquals("gw-test", feedback.path("data").path("id").asText());
+            assertEquals("click", feedback.path("data").path("reason").asText());
+            assertEquals("ok", feedback.path("data").path("hotspot").asText());
+            Thread.sleep(1000);
+            assertEquals(List.of(), vm.serial().inputEventsSince(inputs).stream().filter(InputEvent::isButton)
+                    .toList(), "button events the guest received");
+        } finally {
+            try {
+                vm.qmp().execute("vnc-overlay-remove", tmc.testkit.QmpClient.args().put("id", "gw-test"));
+            } catch (RuntimeException ignored) {
+                // dismissed by the click already
+            }
+        }
+    }
+
     /** Proof 4: a view_only session's clicks and keys never reach the guest; a full session's do. */
     @Test
     void viewOnlySessionSendsNoInputToTheGuest() throws Exception {
