@@ -170,6 +170,7 @@ async function signIn(token, quiet) {
     openEvents();
     loadRecent();
     schedulePreview();
+    clearInterval(_vmsTimer);
     _vmsTimer = setInterval(refreshVms, VMS_REFRESH_MS);
 }
 
