@@ -157,7 +157,9 @@ public final class JwtVerifier {
                 }
                 return jwt.verify(hmac);
             }
-            if (jwks == null || !settings.jwksAlgorithms().contains(name)) {
+            // RFC 9864's fully-specified "Ed25519" is the same signature as "EdDSA" over an Ed25519 key.
+            String pinned = name.equals("Ed25519") ? "EdDSA" : name;
+            if (jwks == null || !settings.jwksAlgorithms().contains(pinned)) {
                 throw new AuthException("algorithm " + printable(name) + " is not accepted");
             }
             List<JWK> keys = keysFor(header);
@@ -180,11 +182,12 @@ public final class JwtVerifier {
         KeyType type = switch (header.getAlgorithm().getName()) {
             case "RS256" -> KeyType.RSA;
             case "ES256" -> KeyType.EC;
-            case "EdDSA" -> KeyType.OKP;
+            case "EdDSA", "Ed25519" -> KeyType.OKP;
             default -> throw new AuthException("algorithm " + header.getAlgorithm() + " is not accepted");
         };
         JWKMatcher.Builder matcher = new JWKMatcher.Builder().keyType(type).keyUses(KeyUse.SIGNATURE, null)
-                .algorithms(header.getAlgorithm(), null).publicOnly(true);
+                .algorithms(header.getAlgorithm(), type == KeyType.OKP ? JWSAlgorithm.EdDSA : null, null)
+                .publicOnly(true);
         if (header.getKeyID() != null) {
             matcher.keyID(header.getKeyID());
         }

@@ -232,6 +232,7 @@ class AuthSuiteTest {
         assertAdmitted(Tokens.sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ec").build(),
                 claims().build(), ecSigner(ec)), origin, List.of());
         assertAdmitted(Tokens.ed25519("ed", claims().build(), ed.getPrivate()), origin, List.of());
+        assertAdmitted(Tokens.ed25519("Ed25519", "ed", claims().build(), ed.getPrivate()), origin, List.of());
         // Within the clock skew, and with the subprotocol noVNC can be told to ask for.
         assertAdmitted(Tokens.hs256(claims().expirationTime(ago(10))), origin, List.of("binary"));
         // The token in the tmc_token cookie instead of the query.
@@ -254,7 +255,7 @@ class AuthSuiteTest {
     @Test
     void noRefusalOpenedAnUpstreamConnection() {
         assertEquals(0, refusedVms.accepted(), "connections to VMs whose sessions were refused");
-        assertTrue(admittedVm.accepted() >= 8, "admitted sessions reached their VM: " + admittedVm.accepted());
+        assertTrue(admittedVm.accepted() >= 9, "admitted sessions reached their VM: " + admittedVm.accepted());
     }
 
     /** An admitted session connects to the listener, which hangs up: the browser then sees 4502. */

@@ -73,7 +73,12 @@ final class Tokens {
 
     /** EdDSA signed with the JDK (Nimbus' own Ed25519 signer needs Tink). */
     static String ed25519(String kid, JWTClaimsSet claims, PrivateKey key) {
-        String header = Base64URL.encode(("{\"alg\":\"EdDSA\",\"kid\":\"" + kid + "\"}")
+        return ed25519("EdDSA", kid, claims, key);
+    }
+
+    /** {@code alg} is "EdDSA" or RFC 9864's "Ed25519". */
+    static String ed25519(String alg, String kid, JWTClaimsSet claims, PrivateKey key) {
+        String header = Base64URL.encode(("{\"alg\":\"" + alg + "\",\"kid\":\"" + kid + "\"}")
                 .getBytes(StandardCharsets.UTF_8)).toString();
         String payload = Base64URL.encode(claims.toString().getBytes(StandardCharsets.UTF_8)).toString();
         try {
