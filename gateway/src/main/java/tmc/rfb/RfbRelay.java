@@ -286,7 +286,7 @@ public final class RfbRelay {
         if (browserReady.getCount() == 0 || ended.get()) {
             return;
         }
-        long seconds = settings.handshakeTimeout().toSeconds();
+        String seconds = seconds(settings.handshakeTimeout());
         if (!upstreamReady) {
             end(new CloseStatus(CloseStatus.UPSTREAM_UNREACHABLE,
                     "the VM's VNC server did not answer within " + seconds + " s"), "VM handshake timed out");
@@ -295,6 +295,13 @@ public final class RfbRelay {
                     "the browser did not finish the RFB handshake within " + seconds + " s"),
                     "browser handshake timed out");
         }
+    }
+
+    /** "10", "1.5": for reasons people read. */
+    static String seconds(java.time.Duration d) {
+        long millis = d.toMillis();
+        return millis % 1000 == 0 ? Long.toString(millis / 1000)
+                : java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString();
     }
 
     private void end(CloseStatus status, String detail) {
@@ -318,11 +325,13 @@ public final class RfbRelay {
             r.interrupt();
         }
         browserReady.countDown();
-        if (status.code() != CloseStatus.ABNORMAL) {
-            browser.close(status);
-        } else {
-            browser.close(new CloseStatus(CloseStatus.GOING_AWAY, status.reason()));
+        // The listener first: a browser that reconnects the moment it sees the close must not find its old
+        // session still counted against its caps.
+        try {
+            listener.onEnd(status, detail, fromBrowser.get(), toBrowser.get());
+        } finally {
+            browser.close(status.code() != CloseStatus.ABNORMAL ? status
+                    : new CloseStatus(CloseStatus.GOING_AWAY, status.reason()));
         }
-        listener.onEnd(status, detail, fromBrowser.get(), toBrowser.get());
     }
 }

@@ -102,6 +102,22 @@ class CapsTest {
     }
 
     @Test
+    void aVmThatNeverAnswersIsA4502AfterTheHandshakeTimeout() throws Exception {
+        ObjectNode config = GatewayFixture.config();
+        GatewayFixture.addVm(config, "mute", "acme", silent.address(), null);
+        config.putObject("limits").put("handshakeTimeoutMs", 1500);
+        try (GatewayFixture quick = GatewayFixture.start(config);
+                WebSocketTransport ws = quick.open("mute", Tokens.hs256(Tokens.claims("alice", "acme")))) {
+            long start = System.nanoTime();
+            WebSocketTransport.Close close = ws.awaitClose(WAIT);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals("4502 the VM's VNC server did not answer within 1.5 s", close.code() + " " + close.reason());
+            org.junit.jupiter.api.Assertions.assertTrue(millis >= 1000 && millis < 8000, millis + " ms");
+            assertEquals(0, quick.server.sessions().size());
+        }
+    }
+
+    @Test
     void adminListsLiveSessions() throws Exception {
         live("vm1", Tokens.hs256(Tokens.claims("alice", "acme")));
         live("vm2", Tokens.hs256(Tokens.claims("bob", "acme").claim("view_only", true)));

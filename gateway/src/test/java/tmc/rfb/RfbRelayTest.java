@@ -100,6 +100,18 @@ class RfbRelayTest {
     }
 
     @Test
+    void browserThatNeverFinishesTheHandshakeIsClosed() throws Exception {
+        StreamingVm vm = new StreamingVm(false);
+        FakeBrowser browser = new FakeBrowser();
+        RelaySettings quick = new RelaySettings(Duration.ofMillis(500), 1 << 20, 4096, 16384);
+        RfbRelay relay = new RfbRelay("t4", vm.address(), null, false, browser, quick, timer, browser);
+        relay.start();
+        browser.awaitBytes(12); // the greeting came; the browser says nothing
+        assertEquals("{code=PROTOCOL_ERROR,the browser did not finish the RFB handshake within 0.5 s}",
+                browser.closed.get(10, TimeUnit.SECONDS).toString());
+    }
+
+    @Test
     void unreachableVmIs4502() throws Exception {
         ServerSocketChannel closed = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         int port = ((InetSocketAddress) closed.getLocalAddress()).getPort();
