@@ -66,6 +66,8 @@ final class GatewayProcess implements AutoCloseable {
         cmd.addAll(List.of("-cp", libDir() + "/*", "tmc.gateway.Main", "--config", configFile.toString()));
         Path log = dir.resolve("gateway.log");
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // Ctrl-C on the benchmark must not leave a gateway behind.
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "stop-gateway"));
         uri = awaitListening(log);
     }
 

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import tmc.testkit.RfbClient;
-import tmc.testkit.TestEnv;
 import tmc.testkit.TestVm;
 
 /**
@@ -41,7 +40,7 @@ final class InjectBench {
     void run() throws Exception {
         report.note("inject: %d messages (after %d warm-up) POST -> overlay visible at a client through the gateway;"
                 + " real patched QEMU, idle test guest", messages, warmup);
-        try (TestVm vm = TestVm.builder().name("bench-inject").qemu(TestEnv.qemu()).start();
+        try (TestVm vm = Vms.start("bench-inject");
              GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("vm", "bench",
                      "tcp:127.0.0.1:" + vm.vncPort(), null, "unix:" + vm.qmpSocket())),
                      GatewayProcess.generousLimits(), List.of())) {

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import tmc.testkit.QmpClient;
 import tmc.testkit.RfbClient;
-import tmc.testkit.TestEnv;
 import tmc.testkit.TestVm;
 
 /**
@@ -104,7 +103,7 @@ final class LatencyBench {
     }
 
     private void qemu() throws Exception {
-        try (TestVm vm = TestVm.builder().name("bench-latency").qemu(TestEnv.qemu()).start();
+        try (TestVm vm = Vms.start("bench-latency");
              GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("vm", "bench",
                      "tcp:127.0.0.1:" + vm.vncPort(), null, null)), GatewayProcess.generousLimits(), List.of());
              WebsockifyProcess websockify = WebsockifyProcess.start(vm.vncPort())) {

@@ -25,6 +25,10 @@ final class WebsockifyProcess implements AutoCloseable {
         log = Files.createTempFile("tmc-bench-websockify-", ".log");
         process = new ProcessBuilder(List.of(exe, "127.0.0.1:" + port, "127.0.0.1:" + targetPort))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }, "stop-websockify"));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             try (Socket s = new Socket()) {
