@@ -14,7 +14,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -37,10 +36,7 @@ public final class QmpClient implements AutoCloseable {
     private final Thread reader;
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
-    /** Guarded by this. */
-    private final List<JsonNode> events = new ArrayList<>();
-    /** Guarded by this. */
-    private boolean closed;
+    private final Journal<JsonNode> events = new Journal<>("QMP event");
     private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
 
     private QmpClient(SocketChannel channel) {
@@ -71,10 +67,7 @@ public final class QmpClient implements AutoCloseable {
                 if (message.has("QMP")) {
                     greeting.complete(message);
                 } else if (message.has("event")) {
-                    synchronized (this) {
-                        events.add(message);
-                        notifyAll();
-                    }
+                    events.add(message);
                 } else if (message.has("id")) {
                     CompletableFuture<JsonNode> reply = pending.remove(message.get("id").asText());
                     if (reply != null) reply.complete(message);
@@ -83,10 +76,7 @@ public final class QmpClient implements AutoCloseable {
         } catch (IOException e) {
             // Connection gone; fail what is pending below.
         } finally {
-            synchronized (this) {
-                closed = true;
-                notifyAll();
-            }
+            events.end();
             IOException gone = new IOException("QMP connection closed");
             greeting.completeExceptionally(gone);
             pending.values().forEach(f -> f.completeExceptionally(gone));
@@ -135,15 +125,15 @@ public final class QmpClient implements AutoCloseable {
     }
 
     /** The number of events seen so far, for {@link #eventsSince} and {@link #awaitEvent(int, String, Duration)}. */
-    public synchronized int mark() {
-        return events.size();
+    public int mark() {
+        return events.mark();
     }
 
-    public synchronized List<JsonNode> eventsSince(int mark) {
-        return List.copyOf(events.subList(Math.min(mark, events.size()), events.size()));
+    public List<JsonNode> eventsSince(int mark) {
+        return events.since(mark);
     }
 
-    public synchronized List<JsonNode> eventsSince(int mark, String name) {
+    public List<JsonNode> eventsSince(int mark, String name) {
         return eventsSince(mark).stream().filter(e -> name.equals(e.path("event").asText())).toList();
     }
 
@@ -152,25 +142,8 @@ public final class QmpClient implements AutoCloseable {
         return awaitEvent(mark, e -> name.equals(e.path("event").asText()), timeout);
     }
 
-    public synchronized JsonNode awaitEvent(int mark, Predicate<JsonNode> test, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int next = mark;
-        while (true) {
-            for (; next < events.size(); next++) {
-                if (test.test(events.get(next))) return events.get(next);
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || closed) {
-                throw new AssertionError((closed ? "QMP closed" : "timed out after " + timeout)
-                        + " waiting for an event; seen: " + eventsSince(mark));
-            }
-            try {
-                wait(Math.max(1, left / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted");
-            }
-        }
+    public JsonNode awaitEvent(int mark, Predicate<JsonNode> test, Duration timeout) {
+        return events.await(mark, test, timeout, m -> "seen: " + eventsSince(m));
     }
 
     public static ObjectNode args() {

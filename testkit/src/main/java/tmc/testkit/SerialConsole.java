@@ -23,10 +23,7 @@ public final class SerialConsole implements AutoCloseable {
     private final SocketChannel channel;
     private final Path logFile;
     private final Thread reader;
-    /** Guarded by this. */
-    private final List<String> lines = new ArrayList<>();
-    /** Guarded by this. */
-    private boolean eof;
+    private final Journal<String> lines = new Journal<>("serial");
 
     SerialConsole(SocketChannel channel, Path logFile) {
         this.channel = channel;
@@ -44,50 +41,27 @@ public final class SerialConsole implements AutoCloseable {
                 log.write(line);
                 log.newLine();
                 log.flush();
-                synchronized (this) {
-                    lines.add(line);
-                    notifyAll();
-                }
+                lines.add(line);
             }
         } catch (IOException e) {
             // The VM went away; waiters see eof.
         } finally {
-            synchronized (this) {
-                eof = true;
-                notifyAll();
-            }
+            lines.end();
         }
     }
 
     /** The number of lines seen so far: pass it to the *Since methods to look only at later lines. */
-    public synchronized int mark() {
-        return lines.size();
+    public int mark() {
+        return lines.mark();
     }
 
-    public synchronized List<String> linesSince(int mark) {
-        return List.copyOf(lines.subList(Math.min(mark, lines.size()), lines.size()));
+    public List<String> linesSince(int mark) {
+        return lines.since(mark);
     }
 
     /** Waits for a line at or after {@code mark} matching {@code test}; throws AssertionError on timeout or EOF. */
-    public synchronized String awaitLine(int mark, Predicate<String> test, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int next = mark;
-        while (true) {
-            for (; next < lines.size(); next++) {
-                if (test.test(lines.get(next))) return lines.get(next);
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || eof) {
-                throw new AssertionError((eof ? "serial closed" : "timed out after " + timeout)
-                        + " waiting for a matching guest line; last lines: " + tail(10));
-            }
-            try {
-                wait(Math.max(1, left / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted");
-            }
-        }
+    public String awaitLine(int mark, Predicate<String> test, Duration timeout) {
+        return lines.await(mark, test, timeout, m -> "last lines: " + tail(10));
     }
 
     public String awaitLine(int mark, String prefix, Duration timeout) {
@@ -135,8 +109,9 @@ public final class SerialConsole implements AutoCloseable {
         return InputEvent.parse(line);
     }
 
-    public synchronized String tail(int n) {
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    public String tail(int n) {
+        List<String> all = lines.since(0);
+        return String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
     }
 
     @Override
