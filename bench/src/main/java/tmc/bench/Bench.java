@@ -12,6 +12,17 @@ public final class Bench {
             usage();
         }
         Args args = new Args(argv, 1);
+        // Options for the gateway JVM, common to all benchmarks: gatewayJvm="-Dx=y -Xmx1g", jfr=FILE.
+        String jvm = args.string("gatewayJvm", "");
+        for (String a : jvm.trim().split("\\s+")) {
+            if (!a.isEmpty()) {
+                GatewayProcess.extraJvmArgs.add(a);
+            }
+        }
+        String jfr = args.string("jfr", null);
+        if (jfr != null) {
+            GatewayProcess.extraJvmArgs.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
+        }
         Machine machine = Machine.current();
         System.out.println("machine: " + machine.describe());
         Report report;

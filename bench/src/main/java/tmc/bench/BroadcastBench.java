@@ -25,13 +25,10 @@ final class BroadcastBench {
     private final Report report = new Report("broadcast");
     private final int vms;
     private final int rounds;
-    private final List<String> jvmArgs;
 
     BroadcastBench(Args args) {
         vms = args.integer("vms", 1000);
         rounds = args.integer("rounds", 3);
-        String jfr = args.string("jfr", null);
-        jvmArgs = jfr == null ? List.of() : List.of("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
         report.label(args.string("label", ""));
         args.done();
     }
@@ -50,7 +47,7 @@ final class BroadcastBench {
                         "unix:" + qmp.socket(i)));
             }
             long s0 = System.nanoTime();
-            try (GatewayProcess gateway = GatewayProcess.start(list, GatewayProcess.generousLimits(), jvmArgs)) {
+            try (GatewayProcess gateway = GatewayProcess.start(list, GatewayProcess.generousLimits(), List.of())) {
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
                 String admin = gateway.adminToken();
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();

@@ -32,6 +32,9 @@ final class GatewayProcess implements AutoCloseable {
     /** A VM as the gateway's configuration sees it. */
     record Vm(String id, String tenant, String vnc, String vncPassword, String qmp) {}
 
+    /** JVM options for every gateway a benchmark starts ({@code gatewayJvm=...}, {@code jfr=FILE}). */
+    static final List<String> extraJvmArgs = new ArrayList<>();
+
     private final Path dir;
     private final byte[] secret = new byte[32];
     private final Process process;
@@ -63,6 +66,7 @@ final class GatewayProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
+        cmd.addAll(extraJvmArgs);
         cmd.addAll(List.of("-cp", libDir() + "/*", "tmc.gateway.Main", "--config", configFile.toString()));
         Path log = dir.resolve("gateway.log");
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -45,9 +45,7 @@ final class RelayBench {
         rounds = args.integer("rounds", 3);
         warmupMb = args.integer("warmupMb", 500);
         seconds = args.integer("maxSeconds", 30);
-        String jfr = args.string("jfr", null);
-        gatewayJvmArgs = jfr == null ? List.of()
-                : List.of("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
+        gatewayJvmArgs = List.of();
         chunkBytes = args.integer("chunkBytes", 0); // 0: the gateway's default
         inFlightBytes = args.integer("maxInFlightBytes", 0);
         for (String p : args.string("paths", "direct,gateway,websockify").split(",")) {
