@@ -30,6 +30,8 @@ public final class OverlayCommand {
     public static final String OVERLAY_PREFIX = "tmc-";
     /** vnc-overlay-add's limit on {@code timeout}. */
     static final long MAX_QEMU_TIMEOUT_MS = 86_400_000L;
+    /** Pixels between an edge-anchored message and the screen's edge. */
+    static final int EDGE_MARGIN = 16;
 
     private OverlayCommand() {
     }
@@ -150,6 +152,14 @@ public final class OverlayCommand {
         a.put("format", "argb32-zlib");
         a.put("pixels", pixels(m, b));
         a.put("anchor", m.position());
+        // Keep a margin from the screen edges the anchor touches (offsets point inwards for edge anchors).
+        String p = m.position();
+        if (p.endsWith("left") || p.endsWith("right")) {
+            a.put("x-offset", EDGE_MARGIN);
+        }
+        if (p.startsWith("top") || p.startsWith("bottom")) {
+            a.put("y-offset", EDGE_MARGIN);
+        }
         ArrayNode hs = a.putArray("hotspots");
         for (Bitmap.Hotspot h : b.hotspots()) {
             ObjectNode o = hs.addObject();

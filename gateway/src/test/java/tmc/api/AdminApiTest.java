@@ -285,6 +285,19 @@ class AdminApiTest {
     }
 
     @Test
+    void gatewaySessionRoutesAnswerAsDocumented() throws Exception {
+        // Served by tmc.gateway.SessionsServlet; documented in the same openapi.yaml, so observed here too.
+        assertEquals(200, f.get("/sessions").status());
+        assertEquals(401, f.call("GET", "/sessions", null, null, null, Map.of()).status());
+        assertEquals(403, f.call("GET", "/sessions", ApiFixture.token("bob", "acme", List.of()), null, null,
+                Map.of()).status());
+        assertEquals(400, f.call("DELETE", "/sessions", ApiFixture.admin(), null, null, Map.of()).status());
+        ApiFixture.Response r = f.call("DELETE", "/sessions?vm=vm1", ApiFixture.admin(), null, null, Map.of());
+        assertEquals(200, r.status());
+        assertEquals(0, r.json().path("closed").asInt());
+    }
+
+    @Test
     void openApiDocumentIsServedWithoutAuth() throws Exception {
         ApiFixture.Response r = f.call("GET", "/openapi.yaml", null, null, null, Map.of());
         assertEquals(200, r.status());

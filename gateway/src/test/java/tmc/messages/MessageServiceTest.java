@@ -96,6 +96,8 @@ class MessageServiceTest {
         assertEquals("ok", d.replyButton());
         assertTrue(d.replyClient().contains("127.0.0.1"), d.replyClient());
         assertNotNull(d.finishedAt());
+        // The bus hears of a change just after it commits.
+        await("answered event", () -> statesOf(s.message().id(), "vm1").size() == 3);
         assertEquals(List.of("queued", "shown", "answered"), statesOf(s.message().id(), "vm1"));
     }
 
@@ -156,6 +158,7 @@ class MessageServiceTest {
     @Test
     void gatewayRestartResumesAndRemovesStrays() throws Exception {
         // A message accepted while QEMU was unreachable stays queued...
+        await("connected first", () -> service.vmStatus().get(0).qmpConnected());
         qemu.close();
         await("gateway noticed", () -> !service.vmStatus().get(0).qmpConnected());
         var a = service.submit(msg("Later", "info", 60, "vm1"), null);
