@@ -195,6 +195,39 @@ class EndToEndTest {
         }
     }
 
+    /** A modal message: Escape answers with the cancel button, Enter with the first; the guest gets neither key. */
+    @Test
+    void modalMessageAnsweredWithKeys() throws Exception {
+        try (TestVm vm = TestVm.builder().name("e2e-keys").start();
+             ApiFixture f = new ApiFixture(List.of(new ApiFixture.Vm("vm1", "acme", "unix:" + vm.qmpSocket(),
+                     "tcp:127.0.0.1:" + vm.vncPort())), ApiFixture.tempStore())) {
+            ApiFixture.await("QMP connected", T, () -> f.messages.service().vmStatus().get(0).qmpConnected());
+            try (WebSocketTransport ws = f.openVnc("vm1", ApiFixture.token("bob", "acme", List.of()));
+                 RfbClient rfb = RfbClient.connect(ws, null)) {
+                rfb.awaitFrame(c -> c.width() > 0, T);
+                int mark = vm.mark();
+                String body = "{\"vms\": [\"vm1\"], \"title\": \"Modal\", \"modal\": true, \"buttons\": "
+                        + "[{\"id\": \"yes\", \"label\": \"Yes\"}, {\"id\": \"no\", \"label\": \"No\", "
+                        + "\"cancel\": true}]}";
+                String a = f.post("/messages", body).json().path("id").asText();
+                String b = f.post("/messages", body).json().path("id").asText();
+                awaitOverlay(vm, "tmc-" + a);
+                rfb.tap(0xff1b); // Escape
+                ApiFixture.await("a answered", T, () -> state(f, a).equals("answered"));
+                awaitOverlay(vm, "tmc-" + b);
+                rfb.tap(0xff0d); // Return
+                ApiFixture.await("b answered", T, () -> state(f, b).equals("answered"));
+                assertEquals("no", f.messages.service().deliveries(a).get(0).replyButton());
+                assertEquals("yes", f.messages.service().deliveries(b).get(0).replyButton());
+                Thread.sleep(500);
+                for (InputEvent e : vm.inputEventsSince(mark)) {
+                    assertFalse(e.isKey() && (e.code() == InputEvent.KEY_ESC || e.code() == InputEvent.KEY_ENTER),
+                            "guest saw an answering key: " + e);
+                }
+            }
+        }
+    }
+
     /** The closing note's figure: POST → overlay visible at a client, over 100 messages. */
     @Test
     void latencyPostToVisible() throws Exception {
