@@ -284,6 +284,52 @@ class AdminApiTest {
         assertTrue(q1.overlays.isEmpty() && q1.log.isEmpty(), "bad input reached QEMU");
     }
 
+    /**
+     * Random mutations of a valid request (bytes flipped, cut, duplicated, type-swapped fields): every answer is
+     * 201 or a 4xx JSON error, never a 5xx, and exactly the 201s stored a message.
+     */
+    @Test
+    void mutatedRequestsNeverFailTheServerOrStoreHalfAMessage() throws Exception {
+        String valid = "{\"vms\": [\"vm1\", \"vm2\"], \"title\": \"Hi 你好\", \"body\": \"b\", \"severity\": "
+                + "\"warning\", \"buttons\": [{\"id\": \"ok\", \"label\": \"OK\"}, {\"id\": \"no\", "
+                + "\"label\": \"No\", \"cancel\": true}], \"modal\": false, \"position\": \"top-left\", "
+                + "\"ttlSeconds\": 60}";
+        String[] swaps = {"[]", "{}", "null", "true", "-1", "1e309", "\"\"", "\"x\"", "0", "[[[[[]]]]]"};
+        java.util.Random rnd = new java.util.Random(4);
+        int created = 0;
+        for (int i = 0; i < 400; i++) {
+            StringBuilder b = new StringBuilder(valid);
+            int edits = 1 + rnd.nextInt(3);
+            for (int e = 0; e < edits && b.length() > 0; e++) {
+                int at = rnd.nextInt(b.length());
+                switch (rnd.nextInt(5)) {
+                    case 0 -> b.setCharAt(at, (char) (32 + rnd.nextInt(95)));
+                    case 1 -> b.deleteCharAt(at);
+                    case 2 -> b.setLength(at);
+                    case 3 -> b.insert(at, b.substring(at, Math.min(b.length(), at + 1 + rnd.nextInt(20))));
+                    default -> {
+                        // Replace a value after a colon with another JSON type.
+                        int colon = b.indexOf(":", at);
+                        int end = colon < 0 ? -1 : b.indexOf(",", colon);
+                        if (colon > 0 && end > colon) {
+                            b.replace(colon + 1, end, swaps[rnd.nextInt(swaps.length)]);
+                        }
+                    }
+                }
+            }
+            ApiFixture.Response r = f.call("POST", "/messages", ApiFixture.admin(), "application/json",
+                    b.toString().getBytes(StandardCharsets.UTF_8), Map.of());
+            assertTrue(r.status() == 201 || (r.status() >= 400 && r.status() < 500), b + " -> " + r);
+            if (r.status() == 201) {
+                created++;
+            } else {
+                assertFalse(r.json().path("error").asText().isEmpty(), r.toString());
+            }
+        }
+        assertEquals(created, store().messageCount());
+        assertTrue(created < 400, "mutations never produced a bad request");
+    }
+
     @Test
     void gatewaySessionRoutesAnswerAsDocumented() throws Exception {
         // Served by tmc.gateway.SessionsServlet; documented in the same openapi.yaml, so observed here too.
