@@ -3,17 +3,13 @@ package tmc.store;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@link StoreTest} on PostgreSQL. Opt-in: {@code -Dtmc.pg=jdbc:postgresql://127.0.0.1:5432/tmc?user=tmc&password=tmc}
- * or the env var TMC_PG; scripts/test.sh sets it after starting Debian's postgresql. Each test starts from empty
+ * {@link StoreTest} on PostgreSQL. Opt-in ({@link PgSetup}): {@code -Dtmc.pg=auto} (or TMC_PG=auto) starts Debian's
+ * PostgreSQL 15 and uses it, {@code -Dtmc.pg=jdbc:postgresql://...} uses that server. Each test starts from empty
  * tables.
  */
 class PostgresStoreTest extends StoreTest {
-    static String pgUrl() {
-        String url = System.getProperty("tmc.pg");
-        if (url == null || url.isBlank()) {
-            url = System.getenv("TMC_PG");
-        }
-        return url == null || url.isBlank() ? null : url;
+    static String pgUrl() throws Exception {
+        return PgSetup.url();
     }
 
     @Override
