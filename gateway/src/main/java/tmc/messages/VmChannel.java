@@ -205,7 +205,10 @@ final class VmChannel implements QmpConnection.Handler {
                 endHere(d, DeliveryState.FAILED, Store.Change.error("vnc-overlay-add: " + e.getMessage()));
                 continue;
             } catch (IOException e) {
-                LOG.info("VM " + target.id() + ": vnc-overlay-add failed, will retry on reconnect: " + e.getMessage());
+                // No answer in time, or the connection broke: start over on a fresh connection, which lists what
+                // QEMU shows (the add may have gone through) before showing anything.
+                LOG.info("VM " + target.id() + ": vnc-overlay-add failed, reconnecting: " + e.getMessage());
+                client.close();
                 return;
             }
             onScreen = ov;

@@ -20,6 +20,8 @@ public final class FakeOverlayQemu implements AutoCloseable {
     public final Map<String, JsonNode> overlays = new ConcurrentHashMap<>();
     public final List<String> log = new CopyOnWriteArrayList<>();
     public volatile String failAddWith;
+    /** The next vnc-overlay-add gets no answer at all (a QEMU that hangs). */
+    public volatile boolean hangNextAdd;
 
     public FakeOverlayQemu() throws IOException {
         this(new FakeQmpServer());
@@ -37,6 +39,11 @@ public final class FakeOverlayQemu implements AutoCloseable {
             String id = cmd.get("id").toString();
             switch (name) {
                 case "vnc-overlay-add" -> {
+                    if (hangNextAdd) {
+                        hangNextAdd = false;
+                        log.add("hung " + args.path("id").asText());
+                        return;
+                    }
                     if (failAddWith != null) {
                         conn.send("{\"error\": {\"class\": \"GenericError\", \"desc\": \"" + failAddWith + "\"}, "
                                 + "\"id\": " + id + "}");

@@ -193,6 +193,21 @@ class MessageServiceTest {
     }
 
     @Test
+    void aCommandWithoutAnswerMeansReconnectAndTryAgain() throws Exception {
+        await("connected", () -> service.vmStatus().get(0).qmpConnected());
+        qemu.hangNextAdd = true;
+        var a = service.submit(msg("Hang", "info", 60, "vm1"), null);
+        // The 10 s command timeout, a reconnect, a look at QEMU's overlays, and the add again.
+        long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+        while (state(a, "vm1") != DeliveryState.SHOWN) {
+            assertTrue(System.nanoTime() < deadline, "never shown after a hung command");
+            Thread.sleep(50);
+        }
+        assertEquals(List.of("hung tmc-" + a.message().id(), "add tmc-" + a.message().id()), qemu.log);
+        assertTrue(qemu.server.accepted >= 2, "no reconnect");
+    }
+
+    @Test
     void qmpErrorsFailTheDeliveryAndTheQueueMovesOn() throws Exception {
         qemu.failAddWith = "overlay too large";
         var a = service.submit(msg("Bad", "info", 60, "vm1"), null);

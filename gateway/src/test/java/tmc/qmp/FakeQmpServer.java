@@ -31,7 +31,7 @@ public final class FakeQmpServer implements AutoCloseable {
     public volatile BiConsumer<JsonNode, Conn> onCommand = (cmd, conn) -> conn.send("{\"return\": {}, \"id\": "
             + cmd.get("id") + "}");
     public volatile Conn current;
-    volatile int accepted;
+    public volatile int accepted;
 
     public final class Conn {
         final SocketChannel ch;
