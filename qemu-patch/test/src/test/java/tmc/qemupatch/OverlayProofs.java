@@ -325,6 +325,34 @@ abstract class OverlayProofs {
         assertEquals(1, qmp.eventsSince(events, FEEDBACK).size());
     }
 
+    @Test
+    @Order(10)
+    void guestDrawingUnderOverlaysStaysPixelExact() throws Exception {
+        try (RfbClient rfb = connect()) {
+            // left half opaque (guest changes there are hidden and not sent), right half translucent (re-blended)
+            int[] px = new int[640 * 300];
+            for (int y = 0; y < 300; y++) {
+                for (int x = 0; x < 640; x++) {
+                    px[y * 640 + x] = (x < 320 ? 0xff000000 : 0x70000000) | (x * 3 & 0xff) << 16 | (y & 0xff) << 8 | 0x40;
+                }
+            }
+            Bitmap bitmap = new Bitmap(640, 300, px);
+            qmp.execute("vnc-overlay-add", Qmp.overlay("cover", bitmap).put("anchor", "bottom-left"));
+            JsonNode info = Qmp.find(qmp, "cover");
+            for (int i = 0; i < 40; i++) vm.serial().command("say line " + i + " " + "#".repeat(i + 20), WAIT);
+            Frames.awaitIdle(rfb, Duration.ofSeconds(2), Duration.ofSeconds(120));
+            int w = rfb.width();
+            int h = rfb.height();
+            Path dump = vm.logDir().resolve("screendump-drawing.ppm").toAbsolutePath();
+            qmp.execute("screendump", QmpClient.args().put("filename", dump.toString()));
+            int[] guest = Frames.readPpm(dump, w, h);
+            Frames.await(rfb, Frames.composite(guest, w, h, bitmap, info.path("x").asInt(), info.path("y").asInt()),
+                    WAIT, "guest text drawn under the overlay");
+            Qmp.remove(qmp, "cover");
+            Frames.await(rfb, guest, WAIT, "guest text uncovered");
+        }
+    }
+
     // ===== 3. resolution change: re-anchored, clipped, in bounds =====
 
     @Test
