@@ -59,6 +59,7 @@ final class InjectBench {
                 List<Double> visible = new ArrayList<>();
                 List<Double> created = new ArrayList<>();
                 List<Double> shown = new ArrayList<>();
+                List<double[]> samples = new ArrayList<>(); // visible, post, shown
                 for (int i = 0; i < warmup + messages; i++) {
                     String body = "{\"vms\":[\"vm\"],\"title\":\"Maintenance " + i + "\",\"body\":\"This VM"
                             + " restarts at 22:00 for a kernel update.\",\"severity\":\"warning\",\"buttons\":"
@@ -88,9 +89,12 @@ final class InjectBench {
                                         "/api/v1/messages/" + id)).header("Authorization", "Bearer " + admin)
                                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
                         String at = JSON.readTree(g.body()).path("deliveries").path(0).path("shownAt").asText("");
+                        double shownMs = at.isEmpty() ? Double.NaN
+                                : java.time.Instant.parse(at).toEpochMilli() - wall0;
                         if (!at.isEmpty()) {
-                            shown.add((double) (java.time.Instant.parse(at).toEpochMilli() - wall0));
+                            shown.add(shownMs);
                         }
+                        samples.add(new double[] {(t2 - t0) / 1e6, (t1 - t0) / 1e6, shownMs});
                     }
                     HttpResponse<String> d = http.send(HttpRequest.newBuilder(gateway.uri().resolve(
                                     "/api/v1/messages/" + id)).header("Authorization", "Bearer " + admin)
@@ -110,6 +114,14 @@ final class InjectBench {
                 report.put("shown_p99_ms", sh.percentile(99));
                 report.note("overlay visible:     p50 %.1f ms  p99 %.1f ms  max %.1f ms (n=%d)", v.percentile(50),
                         v.percentile(99), v.max(), v.count());
+                samples.sort((x, y) -> Double.compare(y[0], x[0]));
+                StringBuilder slow = new StringBuilder();
+                for (int k = 0; k < Math.min(5, samples.size()); k++) {
+                    double[] x = samples.get(k);
+                    slow.append(String.format(java.util.Locale.ROOT, " %.0f (POST %.0f, shown %.0f)", x[0], x[1],
+                            x[2]));
+                }
+                report.note("slowest visible, ms:%s", slow);
                 report.put("messages", v.count());
                 report.put("post_p50_ms", c.percentile(50));
                 report.put("post_p99_ms", c.percentile(99));
