@@ -52,6 +52,8 @@ final class VmChannel implements QmpConnection.Handler {
     private String onScreen;
     /** Set on connect: look at QEMU's overlays before showing anything. */
     private boolean reconcile;
+    /** The screen size {@link #onScreen} was laid out for; null when not known (found on screen after a restart). */
+    private int[] laidOutFor;
 
     VmChannel(VmTarget target, MessageService service) {
         this.target = target;
@@ -91,6 +93,40 @@ final class VmChannel implements QmpConnection.Handler {
         });
     }
 
+    /**
+     * The guest may have changed its resolution: QEMU re-anchors the overlay by itself, but a message laid out for
+     * another size may now be cut off or needlessly small, so lay it out again and replace it (same id: atomic).
+     */
+    void checkScreenSize() {
+        run(() -> {
+            if (onScreen == null || client == null) {
+                return;
+            }
+            int[] size = screenSize();
+            if (laidOutFor != null && laidOutFor[0] == size[0] && laidOutFor[1] == size[1]) {
+                return;
+            }
+            String messageId = OverlayCommand.messageId(onScreen);
+            Optional<Message> om = service.store().message(messageId);
+            if (om.isEmpty()) {
+                return;
+            }
+            long left = om.get().expiresAt() - service.clock().millis();
+            if (left <= 0) {
+                return; // the sweep ends it
+            }
+            try {
+                Bitmap b = OverlayCommand.render(om.get(), size[0], size[1]);
+                client.execute("vnc-overlay-add", OverlayCommand.addArguments(om.get(), b, left), COMMAND_TIMEOUT);
+                laidOutFor = size;
+            } catch (IllegalArgumentException | QmpException e) {
+                laidOutFor = size; // keep the one on screen; QEMU clips it
+            } catch (IOException e) {
+                client.close();
+            }
+        });
+    }
+
     void close() {
         if (qmp != null) {
             qmp.close();
@@ -105,6 +141,7 @@ final class VmChannel implements QmpConnection.Handler {
         run(() -> {
             client = c;
             onScreen = null;
+            laidOutFor = null;
             reconcile = true;
             connected = true;
             if (generation > 1) {
@@ -212,6 +249,7 @@ final class VmChannel implements QmpConnection.Handler {
                 return;
             }
             onScreen = ov;
+            laidOutFor = size;
             if (d.state() == DeliveryState.QUEUED && service.transition(m.id(), target.id(),
                     Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE).isEmpty()) {
                 // Retracted or expired while we were drawing it: take it down again.
@@ -294,6 +332,7 @@ final class VmChannel implements QmpConnection.Handler {
             }
             if (id.equals(keep)) {
                 onScreen = keep; // still up from before the restart: no need to redraw it
+                laidOutFor = screenSize(); // most likely what it was laid out for
             } else {
                 remove(id);
             }

@@ -228,6 +228,45 @@ class EndToEndTest {
         }
     }
 
+    /** The guest changes resolution while a message is shown: it is laid out again for the new screen. */
+    @Test
+    void resolutionChangeLaysTheMessageOutAgain() throws Exception {
+        try (TestVm vm = TestVm.builder().name("e2e-res").start();
+             ApiFixture f = new ApiFixture(List.of(new ApiFixture.Vm("vm1", "acme", "unix:" + vm.qmpSocket(),
+                     "tcp:127.0.0.1:" + vm.vncPort())), ApiFixture.tempStore())) {
+            ApiFixture.await("QMP connected", T, () -> f.messages.service().vmStatus().get(0).qmpConnected());
+            // A client keeps the display refreshing, so the VGA's new mode reaches the VNC server.
+            RfbClient watcher = RfbClient.connect("127.0.0.1", vm.vncPort(), null);
+            vm.setResolution(800, 600);
+            try {
+                ApiFixture.await("800x600", T, () -> vm.qmp().execute("query-vnc-overlay-displays").get(0)
+                        .path("width").asInt() == 800);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + ": " + vm.qmp().execute("query-vnc-overlay-displays"), e);
+            }
+            String id = f.post("/messages", "{\"vms\": [\"vm1\"], \"title\": \"Resize\", \"body\": \""
+                    + "A message long enough to need the full width of its box when the screen is large. ".repeat(3)
+                    + "\"}").json().path("id").asText();
+            OnScreen big = awaitOverlay(vm, "tmc-" + id);
+            vm.setResolution(640, 480);
+            long deadline = System.nanoTime() + T.toNanos();
+            OnScreen small = big;
+            while (small.width() == big.width() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                small = awaitOverlay(vm, "tmc-" + id);
+            }
+            assertTrue(small.width() < big.width(), "not laid out again: " + big + " -> " + small);
+            assertTrue(small.width() <= 640 - 16 && small.x() >= 0, small.toString());
+            assertEquals(small, awaitOverlay(vm, "tmc-" + id));
+            try (RfbClient rfb = watcher) {
+                Bitmap b = expected(f, id, vm);
+                OnScreen on = small;
+                rfb.awaitFrame(c -> c.width() == 640 && match(c, b, on.x(), on.y()) > 0.98, T);
+            }
+            assertEquals("shown", state(f, id));
+        }
+    }
+
     /** The closing note's figure: POST → overlay visible at a client, over 100 messages. */
     @Test
     void latencyPostToVisible() throws Exception {
