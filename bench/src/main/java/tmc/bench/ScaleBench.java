@@ -53,7 +53,8 @@ final class ScaleBench {
             idle();
         }
         if (streams > 0) {
-            streaming();
+            streaming(true);
+            streaming(false);
         }
     }
 
@@ -154,9 +155,14 @@ final class ScaleBench {
         return new Memory(heap, rss, threads);
     }
 
-    private void streaming() throws Exception {
-        report.note("scale/streaming: %d sessions through one gateway, each pulling 1920x1080 Raw updates, for %d s",
-                streams, streamSeconds);
+    /**
+     * {@code viaGateway} false: the same sessions straight to the server, the anchor for fairness (the readers and
+     * the server share this JVM and the machine's two cores, so some unfairness is theirs, not the gateway's).
+     */
+    private void streaming(boolean viaGateway) throws Exception {
+        String path = viaGateway ? "gateway" : "direct";
+        report.note("scale/streaming: %d sessions %s, each pulling 1920x1080 Raw updates, for %d s", streams,
+                viaGateway ? "through one gateway" : "direct (anchor)", streamSeconds);
         try (SyntheticRfbServer server = new SyntheticRfbServer(SyntheticRfbServer.Mode.STREAM, 1920, 1080);
              GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("synthetic", "bench",
                      "tcp:127.0.0.1:" + server.port(), null, null)), GatewayProcess.generousLimits(), List.of())) {
@@ -165,8 +171,8 @@ final class ScaleBench {
             List<BenchConn> conns = new ArrayList<>();
             try {
                 for (int i = 0; i < streams; i++) {
-                    BenchConn c = BenchConn.websocket(gateway.vncUri("synthetic", token), GatewayProcess.ORIGIN,
-                            64 * 1024);
+                    BenchConn c = viaGateway ? BenchConn.websocket(gateway.vncUri("synthetic", token),
+                            GatewayProcess.ORIGIN, 64 * 1024) : BenchConn.tcp("127.0.0.1", server.port());
                     conns.add(c);
                     readers.add(new RfbReader(c).handshake());
                 }
@@ -216,17 +222,20 @@ final class ScaleBench {
                 }
                 double jain = (double) total * total / (streams * sumSq);
                 double mbs = total / 1e6 / seconds;
-                report.note("streaming: %.0f MB/s aggregate over %d sessions (%.1f MB/s each on average), Jain's"
+                report.note("%s: %.0f MB/s aggregate over %d sessions (%.1f MB/s each on average), Jain's"
                         + " fairness %.3f, per-session min %.1f / max %.1f MB/s, gateway CPU %.2f s/GB, %d failed",
-                        mbs, streams, mbs / streams, jain, min / 1e6 / seconds, max / 1e6 / seconds,
+                        path, mbs, streams, mbs / streams, jain, min / 1e6 / seconds, max / 1e6 / seconds,
                         cpu / (total / 1e9), failed);
+                String k = "stream_" + path + "_";
                 report.put("streams", streams);
-                report.put("stream_aggregate_mb_s", mbs);
-                report.put("stream_fairness_jain", jain);
-                report.put("stream_min_mb_s", min / 1e6 / seconds);
-                report.put("stream_max_mb_s", max / 1e6 / seconds);
-                report.put("stream_gateway_cpu_s_per_gb", cpu / (total / 1e9));
-                report.put("stream_failed", failed);
+                report.put(k + "aggregate_mb_s", mbs);
+                report.put(k + "fairness_jain", jain);
+                report.put(k + "min_mb_s", min / 1e6 / seconds);
+                report.put(k + "max_mb_s", max / 1e6 / seconds);
+                if (viaGateway) {
+                    report.put(k + "cpu_s_per_gb", cpu / (total / 1e9));
+                }
+                report.put(k + "failed", failed);
             } finally {
                 conns.forEach(BenchConn::close);
             }
