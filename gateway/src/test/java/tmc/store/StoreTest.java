@@ -19,8 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The store on H2 (a file database under the build directory) and, when {@code -Dtmc.pg=jdbc:postgresql://...}
- * (or env TMC_PG) is given, on PostgreSQL too: {@link PostgresStoreTest} runs these same tests there.
+ * The store on H2 (a file database under the build directory); {@link PostgresStoreTest} runs these same tests on
+ * PostgreSQL ({@code -Dtmc.pg=jdbc:postgresql://...}).
  */
 class StoreTest {
     Store store;
