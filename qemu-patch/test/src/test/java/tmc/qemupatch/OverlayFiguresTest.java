@@ -50,7 +50,8 @@ class OverlayFiguresTest {
                 JsonNode p = Qmp.find(vm.qmp(), "lat");
                 int px = p.path("x").asInt();
                 int py = p.path("y").asInt();
-                rfb.awaitFrame(c -> c.pixel(px, py) == (colour & 0xffffff), WAIT);
+                // the reader writes pixels before it records their update: wait for both
+                rfb.awaitFrame(c -> c.pixel(px, py) == (colour & 0xffffff) && c.mark() > mark, WAIT);
                 long arrived = rfb.updatesSince(mark).get(0).nanoTime();
                 latencies.add(Math.max(0, arrived - replied) / 1e6);
             }

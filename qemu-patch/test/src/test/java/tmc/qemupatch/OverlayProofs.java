@@ -88,6 +88,7 @@ abstract class OverlayProofs {
                     .put("anchor", "top-left").put("x-offset", 8).put("y-offset", 4));
             long replied = System.nanoTime();
             Frames.await(rfb, Frames.composite(guest, w, h, bitmap, 8, 4), WAIT, "overlay blended over the guest");
+            rfb.awaitFrame(c -> c.mark() > mark, WAIT); // pixels are written before their update is recorded
             List<RfbClient.Update> updates = rfb.updatesSince(mark);
             long latencyMs = Math.max(0, updates.get(updates.size() - 1).nanoTime() - replied) / 1_000_000;
             assertTrue(latencyMs < 100, "overlay reached the idle client " + latencyMs + " ms after the QMP reply");
