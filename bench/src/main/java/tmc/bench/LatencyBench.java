@@ -112,6 +112,7 @@ final class LatencyBench {
             QmpClient qmp = vm.qmp();
             Map<Path, List<Double>> times = new EnumMap<>(Path.class);
             Map<Path, RfbClient> clients = new EnumMap<>(Path.class);
+            List<String> failures = new ArrayList<>();
             try {
                 for (Path p : Path.values()) {
                     BenchConn c = switch (p) {
@@ -124,20 +125,28 @@ final class LatencyBench {
                     times.put(p, new ArrayList<>());
                 }
                 int w = Math.min(warmup, 20);
-                for (int i = 0; i < w; i++) {
-                    for (Path p : Path.values()) {
-                        overlayClick(qmp, clients.get(p), i);
-                    }
-                }
-                for (int i = 0; i < qemuSamples; i++) {
+                for (int i = -w; i < qemuSamples; i++) {
                     for (Path p : Path.values()) {
                         try {
-                            times.get(p).add(overlayClick(qmp, clients.get(p), i));
+                            double ms = overlayClick(qmp, clients.get(p), i);
+                            if (i >= 0) {
+                                times.get(p).add(ms);
+                            }
                         } catch (AssertionError e) {
-                            throw new AssertionError("QEMU overlay click " + i + " through " + p + ": "
-                                    + e.getMessage() + "; query-vnc-overlays: " + qmp.execute("query-vnc-overlays")
-                                    + "; client pixel " + Integer.toHexString(clients.get(p).pixel(OVERLAY / 2,
-                                    OVERLAY / 2)) + ", closed " + clients.get(p).isClosed(), e);
+                            // Counted and reported, not fatal: the figures of the other clicks still hold.
+                            String why = "click " + i + " through " + p.name().toLowerCase() + ": " + e.getMessage()
+                                    + "; query-vnc-overlays " + qmp.execute("query-vnc-overlays") + "; client pixel "
+                                    + Integer.toHexString(clients.get(p).pixel(OVERLAY / 2, OVERLAY / 2));
+                            if (failures.size() < 3) {
+                                report.note("QEMU overlay click failed: %s", why);
+                            }
+                            failures.add(why);
+                            for (com.fasterxml.jackson.databind.JsonNode o : qmp.execute("query-vnc-overlays")) {
+                                qmp.execute("vnc-overlay-remove", QmpClient.args().put("id", o.path("id").asText()));
+                            }
+                            for (RfbClient c : clients.values()) {
+                                c.awaitFrame(x -> x.pixel(OVERLAY / 2, OVERLAY / 2) != RED, Duration.ofSeconds(5));
+                            }
                         }
                     }
                 }
@@ -147,6 +156,7 @@ final class LatencyBench {
                 }
             }
             figures("qemu", times);
+            report.put("qemu_failed_clicks", failures.size());
         }
     }
 
@@ -168,8 +178,8 @@ final class LatencyBench {
                 .put("height", OVERLAY);
         qmp.execute("vnc-overlay-add", args);
         client.awaitFrame(c -> c.pixel(OVERLAY / 2, OVERLAY / 2) == RED, Duration.ofSeconds(5));
-        int x = 8 + i % 48;
-        int y = 8 + (i * 7) % 48;
+        int x = 8 + Math.floorMod(i, 48);
+        int y = 8 + Math.floorMod(i * 7, 48);
         long t0 = System.nanoTime();
         client.pointer(x, y, 1);
         client.pointer(x, y, 0);
