@@ -3,9 +3,9 @@
 set -euo pipefail
 # build: maven, the QEMU build (qemu-patch/build.sh), the test guest (scripts/build-guest.sh)
 # run: fonts for the message renderer (CJK too), openssl for the demo's tokens
-# test: Chromium + driver for the browser tests, PostgreSQL for the store tests
+# test: Chromium + driver for the browser tests, PostgreSQL for the store tests; bench: websockify
 PKGS="maven git make gcc cpio xz-utils dpkg-dev busybox-static openssl curl jq fonts-noto-cjk fonts-dejavu-core
-      chromium chromium-driver postgresql
+      chromium chromium-driver postgresql websockify
       libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev pkg-config flex bison ninja-build python3-venv ccache nettle-dev
       nodejs npm"
 missing=""
