@@ -272,7 +272,7 @@ class AdminApiTest {
         for (Case c : cases) {
             Map<String, String> headers = c.name().equals("bad Last-Event-ID") ? Map.of("Last-Event-ID", "abc")
                     : Map.of();
-            ApiFixture.Response r = f.call(c.method(), c.path(), c.token(), c.contentType(),
+            ApiFixture.Response r = f.callOnNewConnection(c.method(), c.path(), c.token(), c.contentType(),
                     c.body() == null ? null : c.body().getBytes(StandardCharsets.UTF_8), headers);
             assertEquals(c.status(), r.status(), c.name() + ": " + r);
             JsonNode err = r.json();

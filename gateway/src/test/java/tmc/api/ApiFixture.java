@@ -152,6 +152,22 @@ final class ApiFixture implements AutoCloseable {
 
     Response call(String method, String path, String token, String contentType, byte[] body,
                   Map<String, String> headers) throws Exception {
+        return call(http, method, path, token, contentType, body, headers);
+    }
+
+    /**
+     * The same on a connection of its own: after refusing a request early (e.g. a body over the limit) the server
+     * closes that connection, and a pooled client that reused it would fail the next request with no response.
+     */
+    Response callOnNewConnection(String method, String path, String token, String contentType, byte[] body,
+                                 Map<String, String> headers) throws Exception {
+        try (HttpClient fresh = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+            return call(fresh, method, path, token, contentType, body, headers);
+        }
+    }
+
+    private Response call(HttpClient client, String method, String path, String token, String contentType,
+                          byte[] body, Map<String, String> headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
@@ -161,7 +177,7 @@ final class ApiFixture implements AutoCloseable {
         }
         headers.forEach(b::header);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         OBSERVED.add(method + " " + template(path) + " " + r.statusCode());
         return new Response(r.statusCode(), r.headers().map(), r.body());
     }
