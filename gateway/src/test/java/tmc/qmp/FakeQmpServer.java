@@ -62,7 +62,17 @@ public final class FakeQmpServer implements AutoCloseable {
     }
 
     public FakeQmpServer() throws IOException {
-        this(Files.createTempDirectory("fakeqmp").resolve("qmp.sock"));
+        this(newSocketPath());
+    }
+
+    /**
+     * A socket path in a temporary directory of its own. Tests restart a server at the same path after closing it,
+     * so the directory stays until the JVM exits (it is empty by then: close() removes the socket).
+     */
+    private static Path newSocketPath() throws IOException {
+        Path dir = Files.createTempDirectory("fakeqmp");
+        dir.toFile().deleteOnExit();
+        return dir.resolve("qmp.sock");
     }
 
     public static FakeQmpServer at(Path path) throws IOException {
