@@ -103,6 +103,9 @@ class DemoTest {
                 .toList();
         assertEquals(List.of(), leftovers, "processes left behind by the demo");
         assertTrue(!Files.exists(state.resolve("demo.json")), "demo.json removed when the demo stops");
+        try (var files = Files.walk(state)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     private static int freePort() throws IOException {
