@@ -144,23 +144,10 @@ class QmpClientTest {
     @Test
     void connectionReconnectsWithBackoffAndCountsGenerations() throws Exception {
         FakeQmpServer s = new FakeQmpServer();
-        BlockingQueue<String> log = new LinkedBlockingQueue<>();
-        QmpConnection conn = new QmpConnection("vm", s.address(), new QmpConnection.Handler() {
-            @Override
-            public void onConnected(QmpClient client, long generation) {
-                log.add("connected " + generation);
-            }
-
-            @Override
-            public void onEvent(String name, JsonNode data) {
-                log.add("event " + name);
-            }
-
-            @Override
-            public void onDisconnected(Throwable cause) {
-                log.add("disconnected");
-            }
-        }, Duration.ofMillis(50), Duration.ofMillis(400)).start();
+        RecordingHandler recorder = new RecordingHandler();
+        BlockingQueue<String> log = recorder.log;
+        QmpConnection conn = new QmpConnection("vm", s.address(), recorder,
+                Duration.ofMillis(50), Duration.ofMillis(400)).start();
         try {
             assertEquals("connected 1", log.poll(10, TimeUnit.SECONDS));
             assertNotNull(conn.awaitClient(T));

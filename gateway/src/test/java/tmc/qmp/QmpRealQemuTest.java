@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import tmc.testkit.TestVm;
@@ -20,24 +18,9 @@ class QmpRealQemuTest {
     @Test
     void commandsEventsAndRestart() throws Exception {
         try (TestVm vm = TestVm.builder().name("qmpvm").start()) {
-            BlockingQueue<String> log = new LinkedBlockingQueue<>();
-            QmpConnection conn = new QmpConnection("qmpvm", new QmpAddress.Unix(vm.qmpSocket()),
-                    new QmpConnection.Handler() {
-                        @Override
-                        public void onConnected(QmpClient client, long generation) {
-                            log.add("connected " + generation);
-                        }
-
-                        @Override
-                        public void onEvent(String name, JsonNode data) {
-                            log.add("event " + name);
-                        }
-
-                        @Override
-                        public void onDisconnected(Throwable cause) {
-                            log.add("disconnected");
-                        }
-                    }).start();
+            RecordingHandler recorder = new RecordingHandler();
+            BlockingQueue<String> log = recorder.log;
+            QmpConnection conn = new QmpConnection("qmpvm", new QmpAddress.Unix(vm.qmpSocket()), recorder).start();
             try {
                 assertEquals("connected 1", log.poll(30, TimeUnit.SECONDS));
                 QmpClient c = conn.awaitClient(T);
