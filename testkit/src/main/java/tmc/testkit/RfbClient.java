@@ -26,6 +26,9 @@ public final class RfbClient implements AutoCloseable {
     static final int SECURITY_VNC = 2;
     static final int ENCODING_RAW = 0;
     static final int ENCODING_DESKTOP_SIZE = -223;
+    public static final int ENCODING_QEMU_EXT_KEY = -258;
+    public static final int ENCODING_EXT_DESKTOP_SIZE = -308;
+    public static final int ENCODING_XVP = -309;
 
     /** One FramebufferUpdate as received: when its last byte arrived, its rectangles, and its size on the wire. */
     public record Update(long nanoTime, List<Rect> rects, long bytes) {}
@@ -43,6 +46,7 @@ public final class RfbClient implements AutoCloseable {
     private int height;
     private int[] pixels;
     private final List<Update> updates = new ArrayList<>();
+    private final List<Integer> xvpCodes = new ArrayList<>();
     private long bytesReceived;
     private IOException failure;
     private boolean closed;
@@ -150,7 +154,11 @@ public final class RfbClient implements AutoCloseable {
         }
     }
 
-    private void setEncodings(int... encodings) throws IOException {
+    /**
+     * SetEncodings: replaces the encodings offered at connect (Raw, DesktopSize). Only Raw is decoded; the
+     * pseudo-encodings read are DesktopSize, ExtendedDesktopSize, the QEMU extended key event and XVP.
+     */
+    public void setEncodings(int... encodings) throws IOException {
         synchronized (out) {
             out.writeByte(2);
             out.writeByte(0);
@@ -174,6 +182,14 @@ public final class RfbClient implements AutoCloseable {
                         in.readFully(new byte[n * 6]);
                     }
                     case 2 -> { } // Bell
+                    case 250 -> { // XVP: padding, version, code
+                        in.readUnsignedShort();
+                        int code = in.readUnsignedByte();
+                        synchronized (this) {
+                            xvpCodes.add(code);
+                            notifyAll();
+                        }
+                    }
                     case 3 -> { // ServerCutText
                         in.readFully(new byte[3]);
                         in.readFully(new byte[in.readInt()]);
@@ -209,6 +225,14 @@ public final class RfbClient implements AutoCloseable {
                         resize(r.width(), r.height());
                     }
                 }
+                case ENCODING_EXT_DESKTOP_SIZE -> { // x: reason, y: status; screens follow
+                    int screens = in.readUnsignedByte();
+                    in.readFully(new byte[3 + 16 * screens]);
+                    synchronized (this) {
+                        if (r.width() != width || r.height() != height) resize(r.width(), r.height());
+                    }
+                }
+                case ENCODING_QEMU_EXT_KEY -> { } // the server accepts QEMU extended key events
                 default -> throw new IOException("unexpected encoding " + r.encoding());
             }
         }
@@ -303,6 +327,60 @@ public final class RfbClient implements AutoCloseable {
         }
     }
 
+    /** QEMU extended key event: {@code keycode} is the QEMU key number (PC scancode, e.g. 0x1c Return). */
+    public void qemuKey(int keysym, int keycode, boolean down) throws IOException {
+        synchronized (out) {
+            out.writeByte(255);
+            out.writeByte(0);
+            out.writeShort(down ? 1 : 0);
+            out.writeInt(keysym);
+            out.writeInt(keycode);
+            out.flush();
+        }
+    }
+
+    /** XVP power action (2 shutdown, 3 reboot, 4 reset); the server answers with an XVP code, see xvpCodes. */
+    public void xvp(int action) throws IOException {
+        synchronized (out) {
+            out.writeByte(250);
+            out.writeByte(0);
+            out.writeByte(1);
+            out.writeByte(action);
+            out.flush();
+        }
+    }
+
+    /** ClientCutText with Latin-1 text. */
+    public void cutText(String text) throws IOException {
+        byte[] b = text.getBytes(StandardCharsets.ISO_8859_1);
+        synchronized (out) {
+            out.writeByte(6);
+            out.write(new byte[3]);
+            out.writeInt(b.length);
+            out.write(b);
+            out.flush();
+        }
+    }
+
+    /** SetDesktopSize with one screen; the answer is an ExtendedDesktopSize rectangle whose y is the status. */
+    public void setDesktopSize(int w, int h) throws IOException {
+        synchronized (out) {
+            out.writeByte(251);
+            out.writeByte(0);
+            out.writeShort(w);
+            out.writeShort(h);
+            out.writeByte(1);
+            out.writeByte(0);
+            out.writeInt(0);
+            out.writeShort(0);
+            out.writeShort(0);
+            out.writeShort(w);
+            out.writeShort(h);
+            out.writeInt(0);
+            out.flush();
+        }
+    }
+
     public void tap(int keysym) throws IOException {
         key(keysym, true);
         key(keysym, false);
@@ -344,6 +422,11 @@ public final class RfbClient implements AutoCloseable {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         image.setRGB(0, 0, width, height, pixels, 0, width);
         return image;
+    }
+
+    /** The XVP codes received (0 fail, 1 init). */
+    public synchronized List<Integer> xvpCodes() {
+        return List.copyOf(xvpCodes);
     }
 
     public synchronized long bytesReceived() {
