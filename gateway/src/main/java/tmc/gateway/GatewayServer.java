@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
 import org.eclipse.jetty.ee11.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import tmc.auth.JwtVerifier;
 import tmc.auth.ReplayGuard;
 import tmc.rfb.CloseStatus;
+import tmc.rfb.VmSockets;
 
 /**
  * The running gateway: Jetty with {@code /vnc/*} (browser sessions), {@code /healthz}, {@code /api/v1/sessions}
@@ -57,6 +59,7 @@ public final class GatewayServer implements AutoCloseable {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private Server server;
     private ServerConnector connector;
+    private VmSockets vmSockets;
 
     private GatewayServer(Builder builder) {
         this.config = builder.config;
@@ -105,9 +108,15 @@ public final class GatewayServer implements AutoCloseable {
     public synchronized GatewayServer start() throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("tmc-http");
-        // Handlers and WebSocket callbacks may block (writes to a VM): let them do so on virtual threads.
-        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server = new Server(threads);
+        // No virtual threads for Jetty's tasks: the relay never blocks a Jetty thread (VncEndpoint, VmSockets), and
+        // with a virtual-thread executor Jetty hands every browser frame from its selector to a new virtual thread
+        // (a hand-off per input event, milliseconds at p99 on a busy machine). Platform threads let the selector
+        // thread run the frame itself while a reserved thread takes over selecting.
+        // Buffers: pooled up to 1 MiB, so that the relay's reads (limits.chunkBytes) come from the pool.
+        server = new Server(threads, null, new ArrayByteBufferPool(0, 0, 1 << 20));
+        vmSockets = new VmSockets(threads, server.getScheduler(), server.getByteBufferPool(),
+                Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        server.addBean(vmSockets);
         HttpConfiguration http = new HttpConfiguration();
         // Room for a token of maxTokenBytes in the query or a cookie, so that it is refused with a readable 4401
         // rather than an HTTP 414/431 the browser's script cannot see.
@@ -119,6 +128,7 @@ public final class GatewayServer implements AutoCloseable {
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/");
+        context.setAttribute(VmSockets.class.getName(), vmSockets);
         JakartaWebSocketServletContainerInitializer.configure(context, (servletContext, container) -> {
             container.setDefaultMaxBinaryMessageBufferSize(64 * 1024);
             container.setDefaultMaxTextMessageBufferSize(1024);

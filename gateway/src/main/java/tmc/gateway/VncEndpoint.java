@@ -1,20 +1,33 @@
 package tmc.gateway;
 
-import jakarta.websocket.CloseReason;
-import jakarta.websocket.Endpoint;
-import jakarta.websocket.EndpointConfig;
-import jakarta.websocket.MessageHandler;
-import jakarta.websocket.PongMessage;
-import jakarta.websocket.Session;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import org.eclipse.jetty.ee11.websocket.jakarta.common.JakartaWebSocketSession;
+import org.eclipse.jetty.ee11.servlet.ServletContextRequest;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.FutureCallback;
+import org.eclipse.jetty.websocket.core.Configuration;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.WebSocketComponents;
+import org.eclipse.jetty.websocket.core.server.Handshaker;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeResponse;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tmc.rfb.BrowserChannel;
@@ -22,16 +35,28 @@ import tmc.rfb.CloseStatus;
 import tmc.rfb.RelaySettings;
 import tmc.rfb.RfbRelay;
 import tmc.rfb.ServerInit;
+import tmc.rfb.VmSockets;
 
 /**
  * One browser WebSocket on {@code /vnc/{vmId}}. Created per upgrade with the {@link Admission.Decision} already
  * taken: a refused session is closed with its code as soon as it opens; an admitted one registers (connection caps)
  * and starts an {@link RfbRelay} to the VM.
+ *
+ * <p>A Jetty core {@link FrameHandler}, not a Jakarta endpoint: frames arrive with a callback and the next one only
+ * on {@link CoreSession#demand()}, which is exactly the relay's backpressure (demand once the VM took the bytes),
+ * and the VM's bytes go out as frames over the relay's pooled buffers without a copy or a thread hand-off. The
+ * Jakarta layer on top of the same core added a dispatch to a thread per frame and its own message plumbing.
+ *
+ * <p>Threads: Jetty calls {@link #onFrame} for one frame at a time; the timer pings.
  */
-public final class VncEndpoint extends Endpoint {
+public final class VncEndpoint implements FrameHandler {
     private static final Logger LOG = LoggerFactory.getLogger("tmc.gateway.session");
     /** After asking for a close, how long before the connection is cut if the close frame cannot go out. */
     private static final long ABORT_AFTER_MS = 2000;
+    /** Browser frames larger than this arrive in pieces (the relay streams them; RFB input is tiny anyway). */
+    static final int MAX_FRAME_BYTES = 64 * 1024;
+    private static final Handshaker HANDSHAKER = Handshaker.newInstance();
+    private static final SecureRandom SEEDS = new SecureRandom();
 
     private final String id;
     private final String vmId;
@@ -40,11 +65,13 @@ public final class VncEndpoint extends Endpoint {
     private final GatewayConfig config;
     private final SessionRegistry registry;
     private final ScheduledExecutorService timer;
+    private final Pings pings = new Pings(SEEDS.nextLong());
 
-    private static final byte[] PING = "tmc".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
+    private volatile VmSockets sockets;
+    private volatile CoreSession session;
     private volatile RfbRelay relay;
-    private volatile long lastPong;
+    /** The data message being received is text (refused); continuation frames carry no type. */
+    private boolean inText;
 
     VncEndpoint(String id, String vmId, Admission.Decision decision, String remote, GatewayConfig config,
             SessionRegistry registry, ScheduledExecutorService timer) {
@@ -57,10 +84,53 @@ public final class VncEndpoint extends Endpoint {
         this.timer = timer;
     }
 
+    /**
+     * Upgrades the request to a WebSocket handled by {@code endpoint}: subprotocol "binary" when asked for (noVNC
+     * asks for it only when its page says so; both are accepted), no extensions.
+     */
+    static void upgrade(HttpServletRequest request, HttpServletResponse response, VncEndpoint endpoint)
+            throws IOException {
+        ServletContextRequest core = ServletContextRequest.getServletContextRequest(request);
+        WebSocketComponents components = WebSocketServerComponents.getWebSocketComponents(
+                core.getServletContextHandler());
+        endpoint.sockets = (VmSockets) request.getServletContext().getAttribute(VmSockets.class.getName());
+        WebSocketNegotiator negotiator = new WebSocketNegotiator.AbstractNegotiator() {
+            @Override
+            public FrameHandler negotiate(ServerUpgradeRequest upgrade, ServerUpgradeResponse upgraded,
+                    Callback callback) {
+                if (upgrade.hasSubProtocol(VncUpgradeServlet.SUBPROTOCOL)) {
+                    upgraded.setAcceptedSubProtocol(VncUpgradeServlet.SUBPROTOCOL);
+                }
+                // No permessage-deflate, though browsers offer it: RFB's encodings (Tight, ZRLE) are compressed
+                // already, so deflating again costs CPU and latency for little, and each session would hold zlib
+                // windows both ways, against the bounded memory per session.
+                upgraded.setExtensions(List.of());
+                return endpoint;
+            }
+        };
+        FutureCallback done = new FutureCallback();
+        if (!HANDSHAKER.upgradeRequest(negotiator, core, core.getServletContextResponse(), done, components,
+                VncEndpoint::configure)) {
+            response.sendError(HttpServletResponse.SC_BAD_REQUEST, "not a WebSocket upgrade");
+            return;
+        }
+        done.block();
+    }
+
+    private static void configure(Configuration c) {
+        c.setMaxFrameSize(MAX_FRAME_BYTES);
+        c.setAutoFragment(true);
+        c.setMaxBinaryMessageSize(-1); // the relay streams; ClientMessageParser bounds every message it buffers
+        c.setMaxTextMessageSize(1024);
+    }
+
     @Override
-    public void onOpen(Session session, EndpointConfig endpointConfig) {
-        session.setMaxIdleTimeout(config.limits().idleTimeout().toMillis());
-        WebSocketChannel channel = new WebSocketChannel(session);
+    public void onOpen(CoreSession coreSession, Callback callback) {
+        session = coreSession;
+        coreSession.setIdleTimeout(config.limits().idleTimeout());
+        WebSocketChannel channel = new WebSocketChannel(coreSession);
+        callback.succeeded();
+        coreSession.demand();
         if (!decision.admitted()) {
             LOG.info("session={} event=refused vm={} remote={} code={} reason=\"{}\"", id, safe(vmId), remote,
                     decision.refusal().code(), decision.refusal().reason());
@@ -75,7 +145,7 @@ public final class VncEndpoint extends Endpoint {
         RelaySettings settings = new RelaySettings(limits.handshakeTimeout(), limits.maxCutTextBytes(),
                 limits.chunkBytes(), limits.maxInFlightBytes());
         Live live = new Live(info);
-        RfbRelay r = new RfbRelay(id, vm.vnc(), vm.vncPassword(), info.viewOnly(), channel, settings, timer,
+        RfbRelay r = new RfbRelay(id, vm.vnc(), vm.vncPassword(), info.viewOnly(), channel, settings, sockets, timer,
                 new RfbRelay.Listener() {
                     @Override
                     public void onRelaying(ServerInit init) {
@@ -102,62 +172,94 @@ public final class VncEndpoint extends Endpoint {
         }
         LOG.info("session={} event=admitted user={} tenant={} vm={} view_only={} remote={}", id, safe(info.user()),
                 safe(info.tenant()), vm.id(), info.viewOnly(), remote);
-        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (data, last) ->
-                r.onBrowserData(data));
-        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text ->
-                r.close(new CloseStatus(CloseStatus.PROTOCOL_ERROR, "text messages are not part of RFB"),
-                        "browser sent a text message"));
-        session.addMessageHandler(PongMessage.class, (MessageHandler.Whole<PongMessage>) pong ->
-                lastPong = System.nanoTime());
         r.start();
-        keepAlive(session, r);
+        keepAlive(r);
+    }
+
+    @Override
+    public void onFrame(Frame frame, Callback callback) {
+        RfbRelay r = relay;
+        switch (frame.getOpCode()) {
+            case OpCode.BINARY, OpCode.TEXT, OpCode.CONTINUATION -> {
+                if (frame.getOpCode() != OpCode.CONTINUATION) {
+                    inText = frame.getOpCode() == OpCode.TEXT;
+                }
+                if (r == null) {
+                    next(callback); // refused: the close is on its way, the browser's last bytes go nowhere
+                } else if (inText) {
+                    r.close(new CloseStatus(CloseStatus.PROTOCOL_ERROR, "text messages are not part of RFB"),
+                            "browser sent a text message");
+                    callback.succeeded();
+                } else {
+                    r.onBrowserData(frame.getPayload(), Callback.from(() -> next(callback), callback::failed));
+                }
+            }
+            case OpCode.PING -> session.sendFrame(new Frame(OpCode.PONG, true, frame.getPayload()),
+                    Callback.from(() -> next(callback), callback::failed), false);
+            case OpCode.PONG -> {
+                pings.answered(frame.getPayload(), System.nanoTime());
+                next(callback);
+            }
+            default -> callback.succeeded(); // CLOSE: Jetty answers it and then calls onClosed
+        }
+    }
+
+    /** The frame is done with: ask for the next one (backpressure: only now). */
+    private void next(Callback frameDone) {
+        frameDone.succeeded();
+        CoreSession s = session;
+        if (s.isInputOpen()) {
+            s.demand();
+        }
+    }
+
+    @Override
+    public void onError(Throwable cause, Callback callback) {
+        RfbRelay r = relay;
+        if (r != null) {
+            r.onBrowserClosed(CloseStatus.ABNORMAL, "WebSocket error: " + cause.getClass().getSimpleName());
+        }
+        callback.succeeded();
+    }
+
+    @Override
+    public void onClosed(org.eclipse.jetty.websocket.core.CloseStatus status, Callback callback) {
+        RfbRelay r = relay;
+        if (r != null) {
+            r.onBrowserClosed(status.getCode(), status.getReason());
+        }
+        callback.succeeded();
     }
 
     /**
      * Pings the browser every interval. Browsers answer pings by themselves, so silence for three intervals means
      * the peer is gone or has stopped reading (its pongs queue behind the data it does not read): cut it off rather
-     * than hold a VM connection for it.
+     * than hold a VM connection for it. Only a pong that echoes one of our recent pings counts: unsolicited pongs
+     * (RFC 6455 allows them as heartbeats) would let a client that never reads keep its session, and a VM
+     * connection, for ever.
      */
-    private void keepAlive(Session session, RfbRelay r) {
+    private void keepAlive(RfbRelay r) {
         long interval = config.limits().pingInterval().toMillis();
         if (interval <= 0) {
             return;
         }
-        lastPong = System.nanoTime();
-        java.util.concurrent.ScheduledFuture<?>[] task = new java.util.concurrent.ScheduledFuture<?>[1];
+        pings.start(System.nanoTime());
+        ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
         task[0] = timer.scheduleAtFixedRate(() -> {
-            if (r.isEnded() || !session.isOpen()) {
+            CoreSession s = session;
+            if (r.isEnded() || !s.isOutputOpen()) {
                 task[0].cancel(false);
                 return;
             }
-            if (System.nanoTime() - lastPong > TimeUnit.MILLISECONDS.toNanos(3 * interval)) {
+            long now = System.nanoTime();
+            if (pings.silentFor(now) > TimeUnit.MILLISECONDS.toNanos(3 * interval)) {
                 task[0].cancel(false);
                 r.close(new CloseStatus(CloseStatus.GOING_AWAY, "the browser stopped answering pings"),
                         "no pong for " + 3 * interval + " ms");
                 return;
             }
-            try {
-                session.getAsyncRemote().sendPing(ByteBuffer.wrap(PING));
-            } catch (IOException | RuntimeException e) {
-                // The close path reports it.
-            }
+            s.sendFrame(new Frame(OpCode.PING, true, pings.next()), Callback.NOOP, false);
         }, interval, interval, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public void onClose(Session session, CloseReason closeReason) {
-        RfbRelay r = relay;
-        if (r != null) {
-            r.onBrowserClosed(closeReason.getCloseCode().getCode(), closeReason.getReasonPhrase());
-        }
-    }
-
-    @Override
-    public void onError(Session session, Throwable error) {
-        RfbRelay r = relay;
-        if (r != null) {
-            r.onBrowserClosed(CloseStatus.ABNORMAL, "WebSocket error: " + error.getClass().getSimpleName());
-        }
     }
 
     /** Log values come from tokens and URLs: keep them on one line and short. */
@@ -202,23 +304,19 @@ public final class VncEndpoint extends Endpoint {
         }
     }
 
-    /** The Jakarta session as a {@link BrowserChannel}: async sends, and closes that cannot hang. */
+    /** The core session as a {@link BrowserChannel}: frames out without a copy, closes that cannot hang. */
     private final class WebSocketChannel implements BrowserChannel {
-        private final Session session;
+        private final CoreSession session;
         private final AtomicBoolean closed = new AtomicBoolean();
 
-        WebSocketChannel(Session session) {
+        WebSocketChannel(CoreSession session) {
             this.session = session;
         }
 
         @Override
         public void send(ByteBuffer data, Consumer<Throwable> done) {
-            try {
-                session.getAsyncRemote().sendBinary(data, result -> done.accept(result.isOK() ? null
-                        : result.getException()));
-            } catch (RuntimeException e) {
-                done.accept(e);
-            }
+            session.sendFrame(new Frame(OpCode.BINARY, true, data), Callback.from(() -> done.accept(null),
+                    done::accept), false);
         }
 
         @Override
@@ -226,25 +324,60 @@ public final class VncEndpoint extends Endpoint {
             if (!closed.compareAndSet(false, true)) {
                 return;
             }
-            if (session instanceof JakartaWebSocketSession jetty) {
-                // Non-blocking close; a browser that stopped reading would never take the close frame, so the
-                // connection is cut if it is still open a little later.
-                jetty.getCoreSession().close(status.code(), status.reason(), Callback.NOOP);
-                timer.schedule(() -> {
-                    if (jetty.isOpen()) {
-                        jetty.abort();
-                    }
-                }, ABORT_AFTER_MS, TimeUnit.MILLISECONDS);
-            } else {
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(status.code()),
-                                status.reason()));
-                    } catch (Exception ignored) {
-                        // Already gone.
-                    }
-                });
+            // Non-blocking close; a browser that stopped reading would never take the close frame, so the
+            // connection is cut if it is still open a little later.
+            session.close(status.code(), status.reason(), Callback.NOOP);
+            timer.schedule(() -> {
+                if (!session.isClosed()) {
+                    session.abort();
+                }
+            }, ABORT_AFTER_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * The pings in flight: each carries 8 unpredictable bytes, and a pong counts only if it echoes one of the last
+     * {@link #REMEMBERED} (a browser that reads answers each one; a slow one may answer late).
+     */
+    static final class Pings {
+        static final int REMEMBERED = 3;
+        private final SplittableRandom random;
+        private final long[] sent = new long[REMEMBERED];
+        private int count;
+        private long lastPong;
+
+        Pings(long seed) {
+            random = new SplittableRandom(seed);
+        }
+
+        synchronized void start(long now) {
+            lastPong = now;
+        }
+
+        /** The payload of the next ping. */
+        synchronized ByteBuffer next() {
+            long nonce = random.nextLong();
+            sent[count++ % REMEMBERED] = nonce;
+            return ByteBuffer.allocate(8).putLong(0, nonce);
+        }
+
+        /** A pong arrived: it refreshes the session only if it echoes a ping of ours. */
+        synchronized boolean answered(ByteBuffer payload, long now) {
+            if (payload == null || payload.remaining() != 8) {
+                return false;
             }
+            long nonce = payload.getLong(payload.position());
+            for (int i = 0; i < Math.min(count, REMEMBERED); i++) {
+                if (sent[i] == nonce) {
+                    lastPong = now;
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        synchronized long silentFor(long now) {
+            return now - lastPong;
         }
     }
 }

@@ -3,15 +3,9 @@ package tmc.gateway;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import jakarta.websocket.DeploymentException;
-import jakarta.websocket.Extension;
-import jakarta.websocket.server.ServerContainer;
-import jakarta.websocket.server.ServerEndpointConfig;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -51,33 +45,7 @@ final class VncUpgradeServlet extends HttpServlet {
         Admission.Decision decision = admission.decide(request, vmId);
         String remote = request.getRemoteAddr() + ":" + request.getRemotePort();
         VncEndpoint endpoint = new VncEndpoint(id, vmId, decision, remote, config, registry, timer);
-        ServerEndpointConfig sec = ServerEndpointConfig.Builder.create(VncEndpoint.class, "/vnc/{vmId}")
-                .subprotocols(List.of(SUBPROTOCOL))
-                .configurator(new ServerEndpointConfig.Configurator() {
-                    @Override
-                    public <T> T getEndpointInstance(Class<T> endpointClass) {
-                        return endpointClass.cast(endpoint);
-                    }
-
-                    /**
-                     * No permessage-deflate, though browsers offer it: RFB's encodings (Tight, ZRLE) are compressed
-                     * already, so deflating again costs CPU and latency for little, and each session would hold
-                     * zlib windows both ways, against the bounded memory per session.
-                     */
-                    @Override
-                    public List<Extension> getNegotiatedExtensions(List<Extension> installed,
-                            List<Extension> requested) {
-                        return List.of();
-                    }
-                })
-                .build();
-        ServerContainer container = (ServerContainer) request.getServletContext()
-                .getAttribute(ServerContainer.class.getName());
-        try {
-            container.upgradeHttpToWebSocket(request, response, sec, Map.of("vmId", vmId));
-        } catch (DeploymentException e) {
-            throw new IOException(e);
-        }
+        VncEndpoint.upgrade(request, response, endpoint);
     }
 
     private static String sessionId() {

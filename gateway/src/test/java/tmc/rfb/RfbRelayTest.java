@@ -1,8 +1,12 @@
 package tmc.rfb;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,6 +16,8 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -20,119 +26,236 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The relay against a scripted VNC server and a fake browser whose sends complete only when the test says: the
- * backpressure bound is checked exactly, without a real network's buffers in the way.
+ * The relay against a scripted VNC server on a real socket and a fake browser whose sends complete only when the
+ * test says: the backpressure bound is checked exactly, each step waits for its event (a send, a full socket, a
+ * close), never for time to pass.
  */
 class RfbRelayTest {
-    private static final RelaySettings SETTINGS = new RelaySettings(Duration.ofSeconds(10), 1 << 20, 4096, 16384);
+    private static final int CHUNK = 4096;
+    private static final RelaySettings SETTINGS = new RelaySettings(Duration.ofSeconds(10), 1 << 20, CHUNK, 16384);
+    private static final Duration WAIT = Duration.ofSeconds(10);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private QueuedThreadPool threads;
+    private VmSockets sockets;
+
+    @BeforeEach
+    void startSelector() throws Exception {
+        threads = new QueuedThreadPool();
+        threads.start();
+        ScheduledExecutorScheduler scheduler = new ScheduledExecutorScheduler();
+        scheduler.start();
+        sockets = new VmSockets(threads, scheduler, new ArrayByteBufferPool(), 1);
+        sockets.start();
+        closeables.add(scheduler::stop);
+    }
 
     @AfterEach
     void stop() throws Exception {
         for (AutoCloseable c : closeables) {
             c.close();
         }
+        sockets.stop();
+        threads.stop();
         timer.shutdownNow();
     }
 
+    private RfbRelay relay(Vm vm, FakeBrowser browser, RelaySettings settings, boolean viewOnly) throws IOException {
+        RfbRelay relay = new RfbRelay("t", vm.address(), null, viewOnly, browser, settings, sockets, timer, browser);
+        relay.start();
+        return relay;
+    }
+
+    /** One message in flight, at most a chunk: a browser that does not take it stops the VM's reads. */
     @Test
     void stalledBrowserStopsTheVmReads() throws Exception {
-        StreamingVm vm = new StreamingVm(false);
+        Vm vm = new Vm(false, Vm.Mode.STREAM);
         FakeBrowser browser = new FakeBrowser();
-        RfbRelay relay = new RfbRelay("t1", vm.address(), null, false, browser, SETTINGS, timer, browser);
-        relay.start();
+        RfbRelay relay = relay(vm, browser, SETTINGS, false);
         browser.handshake(relay);
 
-        // Nothing completes: the relay may have at most maxInFlightBytes outstanding.
-        Thread.sleep(1000);
-        long stalled = relay.bytesToBrowser();
-        Thread.sleep(500);
-        assertEquals(stalled, relay.bytesToBrowser(), "reads stopped");
-        assertTrue(browser.pendingBytes() <= SETTINGS.maxInFlightBytes(), "in flight " + browser.pendingBytes());
-        assertTrue(browser.pendingBytes() > 0);
-        assertTrue(relay.bytesInFlight() <= SETTINGS.maxInFlightBytes());
-        long vmWrote = vm.written.get();
-        Thread.sleep(500);
-        assertEquals(vmWrote, vm.written.get(), "the VM is blocked too (its socket buffers are full)");
+        // Nothing completes: one message, and the VM's socket fills up behind it.
+        Sent first = browser.next();
+        assertTrue(first.bytes.length > 0 && first.bytes.length <= CHUNK, "message of " + first.bytes.length);
+        vm.awaitSocketFull();
+        assertFalse(vm.writableWithin(Duration.ofMillis(300)), "the gateway does not read while the browser stalls");
+        assertNull(browser.sends.peek(), "no second message before the first completed");
+        assertEquals(first.bytes.length, relay.bytesToBrowser());
 
-        // The browser drains: the relay resumes.
-        browser.completeAll();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (relay.bytesToBrowser() < stalled + 10 * SETTINGS.maxInFlightBytes() && System.nanoTime() < deadline) {
-            browser.completeAll();
-            Thread.sleep(10);
+        // The browser drains: the relay reads again, one message at a time, in the VM's order.
+        long expected = vm.checkSequence(first.bytes, 0);
+        first.done.accept(null);
+        for (int i = 0; i < 200; i++) {
+            Sent s = browser.next();
+            assertEquals(1, browser.inFlight(), "one message in flight");
+            assertTrue(s.bytes.length <= CHUNK);
+            expected = vm.checkSequence(s.bytes, expected);
+            s.done.accept(null);
         }
-        assertTrue(relay.bytesToBrowser() >= stalled + 10 * SETTINGS.maxInFlightBytes(),
-                "relayed " + relay.bytesToBrowser());
         relay.close(new CloseStatus(CloseStatus.NORMAL, "done"), "test");
         assertEquals(CloseStatus.NORMAL, browser.closed.get(5, TimeUnit.SECONDS).code());
     }
 
+    /** The VM goes away (here over a unix socket): the browser is told with 4502. */
     @Test
     void vmOverAUnixSocketAndItsHangUp() throws Exception {
-        StreamingVm vm = new StreamingVm(true);
+        Vm vm = new Vm(true, Vm.Mode.STREAM);
         FakeBrowser browser = new FakeBrowser();
-        RfbRelay relay = new RfbRelay("t2", vm.address(), null, false, browser, SETTINGS, timer, browser);
-        relay.start();
+        browser.autoComplete = true;
+        RfbRelay relay = relay(vm, browser, SETTINGS, false);
         browser.handshake(relay);
+        browser.next();
         vm.close();
-        // Drain until the VM's hang-up surfaces.
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!browser.closed.isDone() && System.nanoTime() < deadline) {
-            browser.completeAll();
-            Thread.sleep(10);
-        }
-        CloseStatus status = browser.closed.get(1, TimeUnit.SECONDS);
+        CloseStatus status = browser.closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertEquals(CloseStatus.UPSTREAM_UNREACHABLE, status.code());
         assertTrue(status.reason().startsWith("the VM's VNC server closed the connection")
                 || status.reason().startsWith("lost the connection"), status.reason());
     }
 
+    /**
+     * Backpressure towards the VM: once its socket is full the relay does not complete the browser's frame (so
+     * the WebSocket reads no more) until the VM reads; the bytes arrive whole and in order.
+     */
+    @Test
+    void vmThatStopsReadingHoldsTheBrowsersFrames() throws Exception {
+        Vm vm = new Vm(false, Vm.Mode.SILENT);
+        FakeBrowser browser = new FakeBrowser();
+        RelaySettings bigPaste = new RelaySettings(Duration.ofSeconds(10), 64 << 20, CHUNK, 16384);
+        RfbRelay relay = relay(vm, browser, bigPaste, false);
+        browser.handshake(relay);
+        // A ClientCutText of up to 64 MiB (limit raised for the test: more than loopback buffers hold), fed in
+        // 64 KiB frames until the relay holds one.
+        int length = 64 << 20;
+        ByteBuffer header = ByteBuffer.allocate(8).put((byte) RfbProtocol.MSG_CLIENT_CUT_TEXT).put(new byte[3])
+                .putInt(length).flip();
+        assertTrue(feed(relay, header).isDone());
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        sent.write(header.array());
+        CompletableFuture<Void> pending = null;
+        int fed = 0;
+        while (fed < length) {
+            byte[] piece = new byte[Math.min(64 * 1024, length - fed)];
+            for (int i = 0; i < piece.length; i++) {
+                piece[i] = (byte) ('a' + (fed + i) % 26);
+            }
+            sent.write(piece);
+            fed += piece.length;
+            pending = feed(relay, ByteBuffer.wrap(piece));
+            if (!pending.isDone()) {
+                break; // the VM's socket is full: the relay holds this frame
+            }
+        }
+        assertFalse(pending.isDone(), "a frame stayed pending once the VM stopped reading (fed " + fed + ")");
+        byte[] received = vm.readAll(sent.size());
+        pending.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertArrayEquals(sent.toByteArray(), received);
+    }
+
+    /** The filter's guarantees hold through the relay, with the browser's bytes arriving one at a time. */
+    @Test
+    void filterOneByteAtATimeAndViewOnly() throws Exception {
+        byte[] pointer = {RfbProtocol.MSG_POINTER_EVENT, 1, 0, 10, 0, 20};
+        byte[] request = {RfbProtocol.MSG_FRAMEBUFFER_UPDATE_REQUEST, 0, 0, 0, 0, 0, 0, 10, 0, 10};
+        for (boolean viewOnly : new boolean[] {false, true}) {
+            Vm vm = new Vm(false, Vm.Mode.SILENT);
+            FakeBrowser browser = new FakeBrowser();
+            browser.autoComplete = true;
+            RfbRelay relay = relay(vm, browser, SETTINGS, viewOnly);
+            browser.handshake(relay);
+            ByteArrayOutputStream input = new ByteArrayOutputStream();
+            input.write(pointer);
+            input.write(request);
+            for (byte b : input.toByteArray()) {
+                feed(relay, ByteBuffer.wrap(new byte[] {b})).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            }
+            byte[] expected = viewOnly ? request : input.toByteArray();
+            assertArrayEquals(expected, vm.readAll(expected.length), viewOnly ? "view-only" : "full");
+            // A message type outside the whitelist ends the session with 1002.
+            feed(relay, ByteBuffer.wrap(new byte[] {(byte) 99})).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertEquals("{code=PROTOCOL_ERROR,unknown RFB client message type 99}",
+                    browser.closed.get(WAIT.toSeconds(), TimeUnit.SECONDS).toString());
+            assertTrue(relay.isEnded());
+        }
+    }
+
+    @Test
+    void cutTextOverTheLimitIs1009() throws Exception {
+        Vm vm = new Vm(false, Vm.Mode.SILENT);
+        FakeBrowser browser = new FakeBrowser();
+        browser.autoComplete = true;
+        RelaySettings small = new RelaySettings(Duration.ofSeconds(10), 1000, CHUNK, 16384);
+        RfbRelay relay = relay(vm, browser, small, false);
+        browser.handshake(relay);
+        feed(relay, ByteBuffer.allocate(8).put((byte) RfbProtocol.MSG_CLIENT_CUT_TEXT).put(new byte[3])
+                .putInt(1001).flip()).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(CloseStatus.MESSAGE_TOO_BIG, browser.closed.get(WAIT.toSeconds(), TimeUnit.SECONDS).code());
+    }
+
     @Test
     void browserThatNeverFinishesTheHandshakeIsClosed() throws Exception {
-        StreamingVm vm = new StreamingVm(false);
+        Vm vm = new Vm(false, Vm.Mode.STREAM);
         FakeBrowser browser = new FakeBrowser();
-        RelaySettings quick = new RelaySettings(Duration.ofMillis(500), 1 << 20, 4096, 16384);
-        RfbRelay relay = new RfbRelay("t4", vm.address(), null, false, browser, quick, timer, browser);
-        relay.start();
-        browser.awaitBytes(12); // the greeting came; the browser says nothing
+        RelaySettings quick = new RelaySettings(Duration.ofMillis(500), 1 << 20, CHUNK, 16384);
+        relay(vm, browser, quick, false);
+        browser.next().done.accept(null); // the greeting came; the browser says nothing
         assertEquals("{code=PROTOCOL_ERROR,the browser did not finish the RFB handshake within 0.5 s}",
-                browser.closed.get(10, TimeUnit.SECONDS).toString());
+                browser.closed.get(WAIT.toSeconds(), TimeUnit.SECONDS).toString());
     }
 
     @Test
     void unreachableVmIs4502() throws Exception {
-        ServerSocketChannel closed = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        ServerSocketChannel closed = ServerSocketChannel.open().bind(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         int port = ((InetSocketAddress) closed.getLocalAddress()).getPort();
         closed.close();
         FakeBrowser browser = new FakeBrowser();
         RfbRelay relay = new RfbRelay("t3", ServerAddress.tcp("127.0.0.1", port), null, false, browser, SETTINGS,
-                timer, browser);
+                sockets, timer, browser);
         relay.start();
         assertEquals("{code=UPSTREAM_UNREACHABLE,the VM's VNC server is unreachable}",
-                browser.closed.get(10, TimeUnit.SECONDS).toString());
-        assertTrue(browser.detail.get(5, TimeUnit.SECONDS).startsWith("connecting to tcp:127.0.0.1:" + port), browser.detail.getNow(""));
+                browser.closed.get(WAIT.toSeconds(), TimeUnit.SECONDS).toString());
+        assertTrue(browser.detail.get(5, TimeUnit.SECONDS).startsWith("connecting to tcp:127.0.0.1:" + port),
+                browser.detail.getNow(""));
     }
 
-    /** A VNC server with security None that streams bytes as fast as it can after ServerInit. */
-    private final class StreamingVm implements AutoCloseable {
-        final ServerSocketChannel server;
-        final AtomicLong written = new AtomicLong();
-        final Path socket;
-        volatile SocketChannel client;
+    private static CompletableFuture<Void> feed(RfbRelay relay, ByteBuffer data) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        relay.onBrowserData(data, Callback.from(() -> done.complete(null), done::completeExceptionally));
+        return done;
+    }
 
-        StreamingVm(boolean unix) throws IOException {
+    /**
+     * A VNC server with security None. After ServerInit it streams a counting byte sequence with non-blocking
+     * writes (STREAM: so the test can see its socket fill up), or sends nothing and reads only when asked (SILENT).
+     */
+    private final class Vm implements AutoCloseable {
+        enum Mode { STREAM, SILENT }
+
+        final ServerSocketChannel server;
+        final Path socket;
+        final Mode mode;
+        final CompletableFuture<SocketChannel> client = new CompletableFuture<>();
+        final CompletableFuture<Void> full = new CompletableFuture<>();
+        private volatile Selector selector;
+
+        Vm(boolean unix, Mode mode) throws IOException {
+            this.mode = mode;
             if (unix) {
                 socket = Files.createTempDirectory(Path.of("/tmp"), "rfb").resolve("vnc.sock");
                 server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket));
@@ -150,8 +273,8 @@ class RfbRelayTest {
         }
 
         private void serve() {
-            try (SocketChannel c = server.accept()) {
-                client = c;
+            try {
+                SocketChannel c = server.accept();
                 DataInputStream in = new DataInputStream(Channels.newInputStream(c));
                 OutputStream out = Channels.newOutputStream(c);
                 out.write(RfbProtocol.VERSION_3_8);
@@ -161,77 +284,150 @@ class RfbRelayTest {
                 out.write(new byte[] {0, 0, 0, 0});
                 in.readUnsignedByte(); // ClientInit
                 out.write(new ServerInit(640, 480, new byte[16], "fake".getBytes(StandardCharsets.UTF_8)).encode());
-                byte[] block = new byte[8192];
-                while (true) {
-                    out.write(block);
-                    written.addAndGet(block.length);
+                client.complete(c);
+                if (mode == Mode.STREAM) {
+                    stream(c);
                 }
-            } catch (IOException e) {
-                // closed by the test
+            } catch (IOException | java.nio.channels.ClosedSelectorException e) {
+                client.completeExceptionally(e); // closed by the test
+                full.completeExceptionally(e);
             }
+        }
+
+        /** Writes 0, 1, 2, ... (mod 251) until the socket is full, then waits for room: for ever. */
+        private void stream(SocketChannel c) throws IOException {
+            c.configureBlocking(false);
+            selector = Selector.open();
+            c.register(selector, 0);
+            ByteBuffer block = ByteBuffer.allocate(8192);
+            long next = 0;
+            while (true) {
+                if (!block.hasRemaining() || block.position() == 0) {
+                    block.clear();
+                    for (int i = 0; i < block.capacity(); i++) {
+                        block.put((byte) (next++ % 251));
+                    }
+                    block.flip();
+                }
+                if (c.write(block) == 0) {
+                    full.complete(null);
+                    c.keyFor(selector).interestOps(SelectionKey.OP_WRITE);
+                    selector.select();
+                    selector.selectedKeys().clear();
+                    c.keyFor(selector).interestOps(0);
+                }
+            }
+        }
+
+        void awaitSocketFull() throws Exception {
+            full.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+
+        /** Whether the VM's socket gets room within {@code d}: the gateway read from it. */
+        boolean writableWithin(Duration d) throws Exception {
+            SocketChannel c = client.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            try (Selector probe = Selector.open()) {
+                c.register(probe, SelectionKey.OP_WRITE); // non-blocking already: the streaming thread set it
+                return probe.select(d.toMillis()) > 0;
+            }
+        }
+
+        /** Checks that {@code bytes} continue the sequence at {@code expected} (mod 251); returns the next. */
+        long checkSequence(byte[] bytes, long expected) {
+            for (byte b : bytes) {
+                assertEquals(expected % 251, b & 0xff, "relayed in order");
+                expected++;
+            }
+            return expected;
+        }
+
+        byte[] readAll(int n) throws Exception {
+            SocketChannel c = client.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            ByteBuffer b = ByteBuffer.allocate(n);
+            while (b.hasRemaining()) {
+                if (c.read(b) < 0) {
+                    throw new IOException("closed after " + b.position() + " bytes");
+                }
+            }
+            return b.array();
         }
 
         @Override
         public void close() throws IOException {
-            SocketChannel c = client;
+            SocketChannel c = client.getNow(null);
             if (c != null) {
                 c.close();
             }
             server.close();
+            Selector s = selector;
+            if (s != null) {
+                s.close();
+            }
         }
     }
 
-    /** A browser whose sends complete only on {@link #completeAll}. */
+    private record Sent(byte[] bytes, Consumer<Throwable> done) {}
+
+    /** A browser whose sends complete only when the test completes them (or at once, with autoComplete). */
     private static final class FakeBrowser implements BrowserChannel, RfbRelay.Listener {
-        private final List<Consumer<Throwable>> pending = new ArrayList<>();
-        private final List<byte[]> received = new ArrayList<>();
+        final BlockingQueue<Sent> sends = new LinkedBlockingQueue<>();
         final CompletableFuture<CloseStatus> closed = new CompletableFuture<>();
         final CompletableFuture<String> detail = new CompletableFuture<>();
-        private final List<Integer> pendingSizes = new ArrayList<>();
+        volatile boolean autoComplete;
+        private int inFlight;
 
         @Override
-        public synchronized void send(ByteBuffer data, Consumer<Throwable> done) {
+        public void send(ByteBuffer data, Consumer<Throwable> done) {
             byte[] bytes = new byte[data.remaining()];
             data.get(bytes);
-            received.add(bytes);
-            pending.add(done);
-            pendingSizes.add(bytes.length);
-            notifyAll();
-        }
-
-        void completeAll() {
-            List<Consumer<Throwable>> done;
             synchronized (this) {
-                done = new ArrayList<>(pending);
-                pending.clear();
-                pendingSizes.clear();
+                inFlight++;
             }
-            done.forEach(d -> d.accept(null));
-        }
-
-        synchronized int pendingBytes() {
-            return pendingSizes.stream().mapToInt(Integer::intValue).sum();
-        }
-
-        /** Plays the browser's side of the handshake; sends complete at once while it runs. */
-        void handshake(RfbRelay relay) throws Exception {
-            awaitBytes(12);
-            relay.onBrowserData(ByteBuffer.wrap(RfbProtocol.VERSION_3_8));
-            relay.onBrowserData(ByteBuffer.wrap(new byte[] {1}));
-            relay.onBrowserData(ByteBuffer.wrap(new byte[] {1}));
-            awaitBytes(12 + 2 + 4 + 24 + 4);
-            completeAll();
-        }
-
-        private synchronized void awaitBytes(int n) throws InterruptedException {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (received.stream().mapToInt(b -> b.length).sum() < n) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("browser got " + received.size() + " messages");
+            Consumer<Throwable> counted = e -> {
+                synchronized (this) {
+                    inFlight--;
                 }
-                wait(100);
+                done.accept(e);
+            };
+            sends.add(new Sent(bytes, counted));
+            if (autoComplete) {
+                counted.accept(null);
             }
-            completeAll();
+        }
+
+        synchronized int inFlight() {
+            return inFlight;
+        }
+
+        Sent next() throws InterruptedException {
+            Sent s = sends.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            if (s == null) {
+                throw new AssertionError("nothing sent to the browser within " + WAIT);
+            }
+            return s;
+        }
+
+        /** Plays the browser's side of the handshake (each reply completes at once). */
+        void handshake(RfbRelay relay) throws Exception {
+            take(12); // ProtocolVersion
+            feed(relay, ByteBuffer.wrap(RfbProtocol.VERSION_3_8)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            take(2); // security types
+            feed(relay, ByteBuffer.wrap(new byte[] {1})).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            take(4); // SecurityResult
+            feed(relay, ByteBuffer.wrap(new byte[] {1})).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            take(24 + 4); // ServerInit
+        }
+
+        private void take(int n) throws InterruptedException {
+            int got = 0;
+            while (got < n) {
+                Sent s = next();
+                got += s.bytes.length;
+                if (!autoComplete) {
+                    s.done.accept(null);
+                }
+            }
+            assertEquals(n, got, "handshake message boundaries");
         }
 
         @Override
