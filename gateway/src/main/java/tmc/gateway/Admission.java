@@ -34,11 +34,18 @@ public final class Admission {
     }
 
     private final GatewayConfig config;
+    private final VmDirectory directory;
     private final JwtVerifier verifier;
     private final ReplayGuard replays;
 
     public Admission(GatewayConfig config, JwtVerifier verifier, ReplayGuard replays) {
+        this(config, new VmDirectory(config.vms()), verifier, replays);
+    }
+
+    /** With a directory whose VMs may change while the gateway runs (libvirt). */
+    public Admission(GatewayConfig config, VmDirectory directory, JwtVerifier verifier, ReplayGuard replays) {
         this.config = config;
+        this.directory = directory;
         this.verifier = verifier;
         this.replays = replays;
     }
@@ -58,7 +65,7 @@ public final class Admission {
         } catch (AuthException e) {
             return Decision.refuse(CloseStatus.UNAUTHORIZED, e.getMessage());
         }
-        VmConfig vm = config.vm(vmId).orElse(null);
+        VmConfig vm = directory.find(vmId).orElse(null);
         if (vm == null) {
             return Decision.refuse(CloseStatus.NOT_FOUND, "unknown VM");
         }

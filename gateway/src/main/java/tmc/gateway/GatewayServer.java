@@ -53,6 +53,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ReplayGuard replays;
     private final SessionRegistry sessions;
     private final AdminAuth adminAuth;
+    private final VmDirectory directory;
     private final ScheduledExecutorService timer;
     private final List<Extension> extensions;
     private final Map<String, HttpServlet> servlets;
@@ -68,6 +69,7 @@ public final class GatewayServer implements AutoCloseable {
         this.replays = new ReplayGuard(clock, 100_000);
         this.sessions = new SessionRegistry(config.limits());
         this.adminAuth = new AdminAuth(verifier);
+        this.directory = new VmDirectory(config.vms());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tmc-timer");
             t.setDaemon(true);
@@ -95,6 +97,11 @@ public final class GatewayServer implements AutoCloseable {
 
     public AdminAuth adminAuth() {
         return adminAuth;
+    }
+
+    /** The VMs browsers may open: the configured ones, plus those extensions (libvirt) add at run time. */
+    public VmDirectory vms() {
+        return directory;
     }
 
     public SessionRegistry sessions() {
@@ -133,7 +140,7 @@ public final class GatewayServer implements AutoCloseable {
             container.setDefaultMaxBinaryMessageBufferSize(64 * 1024);
             container.setDefaultMaxTextMessageBufferSize(1024);
         });
-        Admission admission = new Admission(config, verifier, replays);
+        Admission admission = new Admission(config, directory, verifier, replays);
         context.addServlet(new ServletHolder("vnc", new VncUpgradeServlet(config, admission, sessions, timer)),
                 "/vnc/*");
         context.addServlet(new ServletHolder("healthz", new HealthServlet(sessions, config)), "/healthz");

@@ -46,8 +46,11 @@ public final class MessageService implements AutoCloseable {
     private final Store store;
     private final Clock clock;
     private final EventBus bus;
-    private final Map<String, VmTarget> vms;
-    private final Map<String, VmChannel> channels = new LinkedHashMap<>();
+    /** Copy-on-write (VMs come and go at run time, e.g. libvirt domains): replaced whole under {@link #vmLock}. */
+    private volatile Map<String, VmTarget> vms;
+    private volatile Map<String, VmChannel> channels = Map.of();
+    private final Object vmLock = new Object();
+    private boolean started; // guarded by vmLock
     private final ScheduledExecutorService sweeper;
     private final AtomicLong lastSeq = new AtomicLong();
 
@@ -61,16 +64,21 @@ public final class MessageService implements AutoCloseable {
             m.put(vm.id(), vm);
         }
         this.vms = java.util.Collections.unmodifiableMap(m); // insertion order: tenant broadcasts follow it
+        Map<String, VmChannel> c = new LinkedHashMap<>();
         for (VmTarget vm : vms) {
-            channels.put(vm.id(), new VmChannel(vm, this));
+            c.put(vm.id(), new VmChannel(vm, this));
         }
+        this.channels = java.util.Collections.unmodifiableMap(c);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("tmc-expiry").factory());
     }
 
     /** Connects to every VM's QMP, resumes what the store says is pending, and starts the TTL sweeper. */
     public MessageService start() {
-        for (VmChannel c : channels.values()) {
-            c.start();
+        synchronized (vmLock) {
+            started = true;
+            for (VmChannel c : channels.values()) {
+                c.start();
+            }
         }
         sweeper.scheduleWithFixedDelay(this::sweep, 200, 200, TimeUnit.MILLISECONDS);
         sweeper.scheduleWithFixedDelay(() -> channels.values().forEach(VmChannel::checkScreenSize), 2, 2,
@@ -80,6 +88,45 @@ public final class MessageService implements AutoCloseable {
 
     public Store store() {
         return store;
+    }
+
+    /**
+     * Adds a VM at run time, or replaces the VM of that id (its channel is closed and a new one started, which
+     * restores what the store says should be on its screen). Its queued messages wait for it.
+     */
+    public void register(VmTarget vm) {
+        VmChannel old;
+        VmChannel fresh = new VmChannel(vm, this);
+        synchronized (vmLock) {
+            Map<String, VmTarget> v = new LinkedHashMap<>(vms);
+            v.put(vm.id(), vm);
+            Map<String, VmChannel> c = new LinkedHashMap<>(channels);
+            old = c.put(vm.id(), fresh);
+            vms = java.util.Collections.unmodifiableMap(v);
+            channels = java.util.Collections.unmodifiableMap(c);
+            if (old != null) {
+                old.close();
+            }
+            if (started) {
+                fresh.start();
+            }
+        }
+    }
+
+    /** Removes a VM (e.g. its libvirt domain was undefined); its open deliveries stay queued until they expire. */
+    public void unregister(String vmId) {
+        synchronized (vmLock) {
+            if (!vms.containsKey(vmId)) {
+                return;
+            }
+            Map<String, VmTarget> v = new LinkedHashMap<>(vms);
+            v.remove(vmId);
+            Map<String, VmChannel> c = new LinkedHashMap<>(channels);
+            VmChannel old = c.remove(vmId);
+            vms = java.util.Collections.unmodifiableMap(v);
+            channels = java.util.Collections.unmodifiableMap(c);
+            old.close();
+        }
     }
 
     public EventBus bus() {
@@ -159,7 +206,10 @@ public final class MessageService implements AutoCloseable {
         }
         events.forEach(bus::publish);
         for (String vm : targets) {
-            channels.get(vm).kick();
+            VmChannel c = channels.get(vm);
+            if (c != null) { // null: the VM went away meanwhile; the delivery waits in the store
+                c.kick();
+            }
         }
         return new Submitted(m, ds, false);
     }
@@ -188,8 +238,11 @@ public final class MessageService implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
-        for (VmChannel c : channels.values()) {
-            c.close();
+        synchronized (vmLock) {
+            started = false;
+            for (VmChannel c : channels.values()) {
+                c.close();
+            }
         }
     }
 

@@ -14,9 +14,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import tmc.qmp.QmpClient;
+import tmc.qmp.QmpCommands;
 import tmc.qmp.QmpConnection;
 import tmc.qmp.QmpException;
+import tmc.qmp.QmpTransport;
 import tmc.render.Bitmap;
 import tmc.store.Button;
 import tmc.store.Delivery;
@@ -43,11 +44,11 @@ final class VmChannel implements QmpConnection.Handler {
     private final VmTarget target;
     private final MessageService service;
     private final ExecutorService executor;
-    private QmpConnection qmp;
+    private QmpTransport qmp;
     private volatile boolean connected;
 
     // Only accessed on the executor's thread.
-    private QmpClient client;
+    private QmpCommands client;
     /** The overlay id we put on screen over the current connection, or null. */
     private String onScreen;
     /** Set on connect: look at QEMU's overlays before showing anything. */
@@ -70,7 +71,9 @@ final class VmChannel implements QmpConnection.Handler {
     }
 
     void start() {
-        if (target.qmp() != null) {
+        if (target.transport() != null) {
+            qmp = target.transport().start(target.id(), this);
+        } else if (target.qmp() != null) {
             qmp = new QmpConnection(target.id(), target.qmp(), this).start();
         }
         kick();
@@ -137,7 +140,7 @@ final class VmChannel implements QmpConnection.Handler {
     // ===== QmpConnection.Handler (called on QMP threads; hands over to ours) =====
 
     @Override
-    public void onConnected(QmpClient c, long generation) {
+    public void onConnected(QmpCommands c, long generation) {
         run(() -> {
             client = c;
             onScreen = null;
@@ -205,7 +208,7 @@ final class VmChannel implements QmpConnection.Handler {
                 endHere(d, DeliveryState.EXPIRED, Store.Change.NONE);
                 continue;
             }
-            if (target.qmp() == null) {
+            if (!target.hasMonitor()) {
                 endHere(d, DeliveryState.FAILED, Store.Change.error("VM " + target.id() + " has no QMP monitor"));
                 continue;
             }

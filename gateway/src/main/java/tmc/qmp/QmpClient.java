@@ -34,7 +34,7 @@ import java.util.logging.Logger;
  * from any thread, writes go out one whole line at a time under {@link #writeLock}. {@link #fail} runs once, and
  * fails every pending command.
  */
-public final class QmpClient implements Closeable {
+public final class QmpClient implements Closeable, QmpCommands {
     private static final Logger LOG = Logger.getLogger(QmpClient.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Longest line accepted from QEMU (replies to our own commands are small; this bounds a broken peer). */
@@ -158,6 +158,7 @@ public final class QmpClient implements Closeable {
      * @throws QmpException QEMU answered with an error
      * @throws IOException  the connection failed or closed, or no reply came within {@code timeout}
      */
+    @Override
     public JsonNode execute(String command, ObjectNode arguments, Duration timeout) throws IOException, QmpException {
         if (failed.get()) {
             throw new IOException("QMP connection to " + address + " is closed");

@@ -1,7 +1,6 @@
 package tmc.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,12 +18,12 @@ import java.util.logging.Logger;
  * <p>Threads: one supervisor (virtual) thread; the handler is called on it ({@code onConnected},
  * {@code onDisconnected}) and on the client's reader thread ({@code onEvent}).
  */
-public final class QmpConnection implements Closeable {
+public final class QmpConnection implements QmpTransport {
     private static final Logger LOG = Logger.getLogger(QmpConnection.class.getName());
 
     public interface Handler {
         /** A new connection is ready; {@code generation} counts connects, from 1. */
-        void onConnected(QmpClient client, long generation);
+        void onConnected(QmpCommands client, long generation);
 
         void onEvent(String name, JsonNode data);
 

@@ -9,7 +9,7 @@ final class RecordingHandler implements QmpConnection.Handler {
     final BlockingQueue<String> log = new LinkedBlockingQueue<>();
 
     @Override
-    public void onConnected(QmpClient client, long generation) {
+    public void onConnected(QmpCommands client, long generation) {
         log.add("connected " + generation);
     }
 
