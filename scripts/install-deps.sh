@@ -22,3 +22,16 @@ if [ -n "$(echo "$missing" | xargs)" ]; then
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 fi
+# libvirt tests (testkit's LibvirtDaemon, TMC_DEMO_VMS=libvirt): Debian's daemon, its QEMU driver and virsh, without
+# what they recommend (no default network, no firmware, no system QEMU).
+LIBVIRT_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"
+missing=""
+for p in $LIBVIRT_PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "install-deps.sh: installing$missing" >&2
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi

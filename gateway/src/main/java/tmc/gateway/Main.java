@@ -13,7 +13,9 @@ public final class Main {
     /** Extensions added by other parts of the gateway; each line here is additive. */
     static List<GatewayServer.Extension> extensions(GatewayConfig config) {
         List<GatewayServer.Extension> list = new ArrayList<>();
-        list.add(new tmc.api.MessagesExtension()); // store, QMP, admin message API, SSE, webhooks
+        tmc.api.MessagesExtension messages = new tmc.api.MessagesExtension();
+        list.add(messages); // store, QMP, admin message API, SSE, webhooks
+        list.add(new tmc.libvirt.LibvirtExtension(messages::service)); // VMs of a libvirt host, "libvirt" section
         list.add((gateway, context) -> { // the console and admin pages (web module), "web" config section
             tmc.web.WebPages.register(context, tmc.web.WebSettings.fromJson(config.section("web").orElse(null)));
             return null;
@@ -38,6 +40,7 @@ public final class Main {
         GatewayConfig config;
         try {
             config = new ConfigLoader(System.getenv()).load(configPath);
+            tmc.libvirt.LibvirtExtension.validate(config);
         } catch (ConfigException e) {
             System.err.println("tmc-gateway: bad configuration: " + e.getMessage());
             System.exit(2);

@@ -66,11 +66,27 @@ final class ApiFixture implements AutoCloseable {
     }
 
     ApiFixture(List<Vm> vms, Path storeDir) throws Exception {
+        this(vms, storeDir, null, null);
+    }
+
+    /**
+     * With one more top-level configuration section ({@code "libvirt": {...}}, JSON without braces around it) and
+     * an extension installed after the message extension, made from it.
+     */
+    ApiFixture(List<Vm> vms, Path storeDir, String extraSection,
+               java.util.function.Function<MessagesExtension, GatewayServer.Extension> extra) throws Exception {
         webhook = new WebhookReceiver();
         String config = configJson(vms, storeDir, webhook.url());
+        if (extraSection != null) {
+            config = config.substring(0, config.length() - 1) + "," + extraSection + "}";
+        }
         GatewayConfig cfg = new ConfigLoader(Map.of()).parse(config);
         messages = new MessagesExtension(Map.of());
-        gateway = GatewayServer.builder(cfg).extension(messages).build().start();
+        GatewayServer.Builder b = GatewayServer.builder(cfg).extension(messages);
+        if (extra != null) {
+            b.extension(extra.apply(messages));
+        }
+        gateway = b.build().start();
     }
 
     /** The gateway configuration (JSON) for these VMs, store directory and webhook. */

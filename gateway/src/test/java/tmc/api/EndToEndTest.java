@@ -18,6 +18,7 @@ import tmc.render.Bitmap;
 import tmc.store.Message;
 import tmc.messages.OverlayCommand;
 import tmc.testkit.InputEvent;
+import tmc.testkit.QmpClient;
 import tmc.testkit.RfbClient;
 import tmc.testkit.TestEnv;
 import tmc.testkit.TestVm;
@@ -46,9 +47,13 @@ class EndToEndTest {
     }
 
     static OnScreen awaitOverlay(TestVm vm, String overlayId) throws InterruptedException {
+        return awaitOverlay(vm.qmp(), overlayId);
+    }
+
+    static OnScreen awaitOverlay(QmpClient qmp, String overlayId) throws InterruptedException {
         long deadline = System.nanoTime() + T.toNanos();
         while (System.nanoTime() < deadline) {
-            for (JsonNode o : vm.qmp().execute("query-vnc-overlays")) {
+            for (JsonNode o : qmp.execute("query-vnc-overlays")) {
                 if (o.path("id").asText().equals(overlayId)) {
                     return new OnScreen(o.path("x").asInt(), o.path("y").asInt(), o.path("width").asInt(),
                             o.path("height").asInt(), o.path("hotspots"));
@@ -60,7 +65,11 @@ class EndToEndTest {
     }
 
     static boolean overlayListed(TestVm vm, String overlayId) {
-        for (JsonNode o : vm.qmp().execute("query-vnc-overlays")) {
+        return overlayListed(vm.qmp(), overlayId);
+    }
+
+    static boolean overlayListed(QmpClient qmp, String overlayId) {
+        for (JsonNode o : qmp.execute("query-vnc-overlays")) {
             if (o.path("id").asText().equals(overlayId)) {
                 return true;
             }
@@ -98,8 +107,12 @@ class EndToEndTest {
     }
 
     static Bitmap expected(ApiFixture f, String messageId, TestVm vm) {
+        return expected(f, messageId, vm.qmp());
+    }
+
+    static Bitmap expected(ApiFixture f, String messageId, QmpClient qmp) {
         Message m = f.messages.service().message(messageId).orElseThrow();
-        JsonNode d = vm.qmp().execute("query-vnc-overlay-displays").get(0);
+        JsonNode d = qmp.execute("query-vnc-overlay-displays").get(0);
         return OverlayCommand.render(m, d.path("width").asInt(), d.path("height").asInt());
     }
 

@@ -1,0 +1,193 @@
+package tmc.testkit;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The test guest as a domain of a {@link LibvirtDaemon}: type {@code qemu} (TCG), the patched QEMU as its
+ * {@code <emulator>}, direct kernel boot, VNC on a loopback port libvirt picks, the guest's serial port on a unix
+ * socket (input events logged there, as with {@link TestVm}), tmc metadata naming its VM id and tenant, and a
+ * second QMP monitor for the test itself (passed through {@code <qemu:commandline>}; the product only uses libvirt's).
+ */
+public final class LibvirtDomain implements AutoCloseable {
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(120);
+
+    private final LibvirtDaemon daemon;
+    private final String name;
+    private final Path logDir;
+    private int generation;
+    private SerialConsole serial;
+    private QmpClient qmp;
+
+    private LibvirtDomain(LibvirtDaemon daemon, String name) throws IOException {
+        this.daemon = daemon;
+        this.name = name;
+        this.logDir = TestEnv.buildDir().resolve("vms").resolve("libvirt-" + name + "-"
+                + daemon.dir().getFileName());
+        Files.createDirectories(logDir);
+    }
+
+    /** Defines (does not start) domain {@code name} carrying tmc metadata {@code vmId}/{@code tenant}. */
+    public static LibvirtDomain define(LibvirtDaemon daemon, String name, String vmId, String tenant)
+            throws IOException {
+        LibvirtDomain d = new LibvirtDomain(daemon, name);
+        daemon.define(d.xml(vmId, tenant), name);
+        return d;
+    }
+
+    /** The domain XML; the metadata namespace is tmc's ({@code urn:tmc:vm:1}). */
+    String xml(String vmId, String tenant) throws IOException {
+        Path guest = TestEnv.guest();
+        String cmdline = Files.readString(guest.resolve("cmdline")).trim() + " tmc.name=" + name;
+        return """
+                <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+                  <name>%s</name>
+                  <metadata>
+                    <tmc:vm xmlns:tmc='urn:tmc:vm:1' id='%s' tenant='%s' name='%s (libvirt)'/>
+                  </metadata>
+                  <memory unit='MiB'>256</memory>
+                  <vcpu>1</vcpu>
+                  <os>
+                    <type arch='x86_64' machine='pc'>hvm</type>
+                    <kernel>%s</kernel>
+                    <initrd>%s</initrd>
+                    <cmdline>%s</cmdline>
+                  </os>
+                  <features><acpi/></features>
+                  <on_poweroff>destroy</on_poweroff>
+                  <on_reboot>restart</on_reboot>
+                  <on_crash>destroy</on_crash>
+                  <devices>
+                    <emulator>%s</emulator>
+                    <controller type='usb' model='none'/>
+                    <serial type='unix'>
+                      <source mode='bind' path='%s'/>
+                      <target port='0'/>
+                    </serial>
+                    <input type='tablet' bus='virtio'/>
+                    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>
+                    <video><model type='vga'/></video>
+                    <memballoon model='none'/>
+                  </devices>
+                  <qemu:commandline>
+                    <qemu:arg value='-qmp'/>
+                    <qemu:arg value='unix:%s,server=on,wait=off'/>
+                  </qemu:commandline>
+                </domain>
+                """.formatted(name, vmId, tenant, vmId, guest.resolve("vmlinuz"), guest.resolve("initrd.img"),
+                cmdline, TestEnv.qemu(), serialSocket(), testQmpSocket());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Starts the domain and waits until the guest says it is ready on its serial port. */
+    public void start() throws IOException {
+        closeClients();
+        Files.deleteIfExists(serialSocket());
+        Files.deleteIfExists(testQmpSocket());
+        daemon.virsh("start", name);
+        generation++;
+        serial = new SerialConsole(connect(serialSocket()), logDir.resolve("serial-" + generation + ".log"));
+        try {
+            serial.awaitLine(0, "TMC-GUEST-READY", BOOT_TIMEOUT);
+        } catch (AssertionError e) {
+            throw new IOException("domain " + name + " did not boot: " + e.getMessage(), e);
+        }
+        qmp = QmpClient.connect(testQmpSocket());
+    }
+
+    /** Pulls the plug (virsh destroy): QEMU is gone at once. */
+    public void destroy() throws IOException {
+        closeClients();
+        daemon.virsh("destroy", name);
+    }
+
+    public boolean running() throws IOException {
+        return daemon.virsh("domstate", name).trim().equals("running");
+    }
+
+    /** The VNC TCP port libvirt gave the running domain. */
+    public int vncPort() throws IOException {
+        String display = daemon.virsh("vncdisplay", name).trim(); // "127.0.0.1:N"
+        return 5900 + Integer.parseInt(display.substring(display.lastIndexOf(':') + 1));
+    }
+
+    /** The test's own QMP monitor (events reach it too). */
+    public QmpClient qmp() {
+        return qmp;
+    }
+
+    public SerialConsole serial() {
+        return serial;
+    }
+
+    public int mark() {
+        return serial.mark();
+    }
+
+    public List<InputEvent> inputEventsSince(int mark) {
+        return serial.inputEventsSince(mark);
+    }
+
+    public void setResolution(int width, int height) {
+        serial.command("setres " + width + " " + height, Duration.ofSeconds(30));
+    }
+
+    private Path serialSocket() {
+        return daemon.dir().resolve(name + "-serial.sock");
+    }
+
+    private Path testQmpSocket() {
+        return daemon.dir().resolve(name + "-qmp.sock");
+    }
+
+    private SocketChannel connect(Path socket) throws IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            if (Files.exists(socket)) {
+                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    channel.connect(UnixDomainSocketAddress.of(socket));
+                    return channel;
+                } catch (IOException e) {
+                    channel.close();
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("domain " + name + ": QEMU never opened " + socket);
+            }
+            LibvirtDaemon.sleep(20);
+        }
+    }
+
+    private void closeClients() {
+        if (qmp != null) {
+            qmp.close();
+            qmp = null;
+        }
+        if (serial != null) {
+            serial.close();
+            serial = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeClients();
+        try {
+            if (running()) {
+                daemon.virsh("destroy", name);
+            }
+        } catch (IOException e) {
+            // the daemon cleans up what is left
+        }
+    }
+}
