@@ -16,6 +16,19 @@ done
 if command -v node >/dev/null && command -v npm >/dev/null; then
     missing=$(echo "$missing" | tr ' ' '\n' | grep -v -x -e nodejs -e npm | xargs || true)
 fi
+# Debian's stock QEMU for the D-Bus display backend (docs/dbus-display.md): without recommends, which would pull a
+# desktop's worth of GUI and firmware packages; ui-dbus.so is in qemu-system-common.
+STOCK_QEMU="qemu-system-x86 qemu-system-common"
+missing_stock=""
+for p in $STOCK_QEMU; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing_stock="$missing_stock $p"
+done
+if [ -n "$missing_stock" ]; then
+    echo "install-deps.sh: installing$missing_stock (no recommends)" >&2
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing_stock
+fi
 if [ -n "$(echo "$missing" | xargs)" ]; then
     echo "install-deps.sh: installing$missing" >&2
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

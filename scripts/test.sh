@@ -13,4 +13,4 @@ echo "test.sh: qemu  $QEMU" >&2
 echo "test.sh: qemu (ASan) $QEMU_ASAN" >&2
 echo "test.sh: guest $GUEST" >&2
 echo "test.sh: postgres $PG" >&2
-exec scripts/with-java.sh mvn -B -ntp verify -Dtmc.qemu="$QEMU" -Dtmc.qemu.asan="$QEMU_ASAN" -Dtmc.guest="$GUEST" -Dtmc.pg="$PG" "$@"
+exec scripts/with-java.sh mvn -B -ntp verify -Dtmc.qemu="$QEMU" -Dtmc.qemu.asan="$QEMU_ASAN" -Dtmc.guest="$GUEST" -Dtmc.stockqemu=/usr/bin/qemu-system-x86_64 -Dtmc.pg="$PG" "$@"

@@ -20,6 +20,15 @@ public final class TestEnv {
         return existing("tmc.qemu.asan", "TMC_QEMU_ASAN", "the ASan build of the patched QEMU (qemu-patch/build.sh --asan)");
     }
 
+    /**
+     * Debian's stock qemu-system-x86_64, no patch ({@code -Dtmc.stockqemu}, or {@code TMC_STOCK_QEMU}): the D-Bus
+     * display backend runs against it.
+     */
+    public static Path stockQemu() {
+        return existing("tmc.stockqemu", "TMC_STOCK_QEMU",
+                "Debian's stock qemu-system-x86_64 (apt-get install qemu-system-x86; scripts/install-deps.sh)");
+    }
+
     /** The test guest directory holding vmlinuz, initrd.img and cmdline ({@code -Dtmc.guest}, or {@code TMC_GUEST}). */
     public static Path guest() {
         Path dir = existing("tmc.guest", "TMC_GUEST", "the test guest (run scripts/build-guest.sh)");

@@ -62,7 +62,7 @@ public final class TestVm implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 config.qemu.toString(),
                 "-machine", "pc", "-accel", "tcg", "-m", "256", "-nodefaults", "-vga", "std",
-                "-display", "none", "-no-reboot",
+                "-display", config.dbusDisplay ? "dbus,p2p=yes" : "none", "-no-reboot",
                 "-device", "virtio-tablet-pci",
                 "-kernel", guest.resolve("vmlinuz").toString(),
                 "-initrd", guest.resolve("initrd.img").toString(),
@@ -78,7 +78,7 @@ public final class TestVm implements AutoCloseable {
             vnc.append(",password-secret=vncpw");
         }
         if (websocketPort > 0) vnc.append(",websocket=127.0.0.1:").append(websocketPort);
-        cmd.addAll(List.of("-vnc", vnc.toString()));
+        if (!config.dbusDisplay) cmd.addAll(List.of("-vnc", vnc.toString()));
         cmd.addAll(config.extraArgs);
 
         ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -274,6 +274,7 @@ public final class TestVm implements AutoCloseable {
         private String name = "vm";
         private String vncPassword;
         private boolean vncWebsocket;
+        private boolean dbusDisplay;
         private Path qemu;
         private final List<String> extraArgs = new ArrayList<>();
 
@@ -303,6 +304,16 @@ public final class TestVm implements AutoCloseable {
             return this;
         }
 
+        /**
+         * QEMU's D-Bus display ({@code -display dbus,p2p=yes}) instead of its VNC server, on Debian's stock QEMU
+         * ({@link TestEnv#stockQemu()}) unless {@link #qemu} says otherwise. The product attaches through
+         * {@link #qmpSocket()} (QMP {@code add_client}); {@link #vncPort()} then has no server behind it.
+         */
+        public Builder dbusDisplay() {
+            this.dbusDisplay = true;
+            return this;
+        }
+
         public Builder extraArgs(String... args) {
             extraArgs.addAll(List.of(args));
             return this;
@@ -310,7 +321,7 @@ public final class TestVm implements AutoCloseable {
 
         /** Boots the VM and waits until the guest's init is up (its input devices are being logged). */
         public TestVm start() throws IOException {
-            if (qemu == null) qemu = TestEnv.qemu();
+            if (qemu == null) qemu = dbusDisplay ? TestEnv.stockQemu() : TestEnv.qemu();
             TestVm vm = new TestVm(this);
             try {
                 vm.boot();
