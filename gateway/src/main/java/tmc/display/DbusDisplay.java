@@ -29,6 +29,7 @@ import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.FileDescriptorCast;
+import tmc.pixels.Cursor;
 import tmc.pixels.Framebuffer;
 import tmc.pixels.PixelLayout;
 import tmc.pixels.Rect;

@@ -1,5 +1,6 @@
 package tmc.display;
 
+import tmc.pixels.Cursor;
 import tmc.pixels.Rect;
 
 /**

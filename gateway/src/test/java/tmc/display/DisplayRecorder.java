@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import tmc.pixels.Cursor;
 import tmc.pixels.Rect;
 
 /** Records what a {@link DbusDisplay} reports, for tests to wait on. */

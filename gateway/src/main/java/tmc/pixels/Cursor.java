@@ -1,4 +1,4 @@
-package tmc.display;
+package tmc.pixels;
 
 /** The guest's pointer shape: {@code argb} holds width*height pixels as 0xAARRGGBB (straight alpha), row by row. */
 public record Cursor(int width, int height, int hotX, int hotY, int[] argb) {
@@ -17,7 +17,7 @@ public record Cursor(int width, int height, int hotX, int hotY, int[] argb) {
     }
 
     /** From QEMU's CursorDefine bytes: host-endian (little-endian) 0xAARRGGBB words. */
-    static Cursor fromQemu(int width, int height, int hotX, int hotY, byte[] data) {
+    public static Cursor fromQemu(int width, int height, int hotX, int hotY, byte[] data) {
         if ((long) width * height * 4 != data.length) {
             throw new IllegalArgumentException(data.length + " cursor bytes for " + width + "x" + height);
         }
