@@ -40,7 +40,8 @@ final class GatewayProcess implements AutoCloseable {
     private final Process process;
     private final URI uri;
 
-    private GatewayProcess(List<Vm> vms, ObjectNode limits, List<String> jvmArgs) throws IOException {
+    private GatewayProcess(List<Vm> vms, ObjectNode limits, List<String> jvmArgs, Path lib, boolean profiled)
+            throws IOException {
         new SecureRandom().nextBytes(secret);
         dir = Files.createTempDirectory("tmc-bench-gw-");
         ObjectNode config = JSON.createObjectNode();
@@ -66,8 +67,12 @@ final class GatewayProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
-        cmd.addAll(extraJvmArgs);
-        cmd.addAll(List.of("-cp", libDir() + "/*", "tmc.gateway.Main", "--config", configFile.toString()));
+        for (String a : extraJvmArgs) {
+            if (profiled || !a.startsWith("-XX:StartFlightRecording")) {
+                cmd.add(a);
+            }
+        }
+        cmd.addAll(List.of("-cp", lib + "/*", "tmc.gateway.Main", "--config", configFile.toString()));
         Path log = dir.resolve("gateway.log");
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         // Ctrl-C on the benchmark must not leave a gateway behind.
@@ -82,7 +87,28 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     static GatewayProcess start(List<Vm> vms, ObjectNode limits, List<String> jvmArgs) throws IOException {
-        return new GatewayProcess(vms, limits, jvmArgs);
+        return new GatewayProcess(vms, limits, jvmArgs, libDir(), true);
+    }
+
+    /**
+     * The same, built from another commit ({@code TMC_BENCH_BASELINE=REV bench/run ...}): the "before" of a
+     * change measured side by side with the "after" in one run, so that a busy machine slows both alike. Null
+     * when no baseline was built.
+     */
+    static GatewayProcess startBaseline(List<Vm> vms, ObjectNode limits, List<String> jvmArgs) throws IOException {
+        Path lib = baselineLibDir();
+        return lib == null ? null : new GatewayProcess(vms, limits, jvmArgs, lib, false);
+    }
+
+    /** The baseline's jars, or null. */
+    static Path baselineLibDir() {
+        String dir = System.getProperty("tmc.bench.baselineLib", "");
+        return dir.isEmpty() ? null : Path.of(dir).toAbsolutePath();
+    }
+
+    /** What {@code TMC_BENCH_BASELINE} named (for the report). */
+    static String baselineRev() {
+        return System.getProperty("tmc.bench.baselineRev", "");
     }
 
     static Path libDir() {

@@ -25,17 +25,28 @@ import tmc.testkit.TestVm;
  * </ol>
  */
 final class LatencyBench {
-    private enum Path { DIRECT, GATEWAY, WEBSOCKIFY }
+    private enum Path { DIRECT, GATEWAY, BASELINE, WEBSOCKIFY }
 
     private final Report report = new Report("latency");
     private final int samples;
     private final int qemuSamples;
     private final int warmup;
+    private final int qemuWarmup;
+    /** Synthetic paths: the baseline gateway too when one was built (TMC_BENCH_BASELINE). */
+    private final List<Path> synthetic = new ArrayList<>();
 
     LatencyBench(Args args) {
         samples = args.integer("samples", 2000);
         qemuSamples = args.integer("qemuSamples", 200);
-        warmup = args.integer("warmup", 300);
+        // Enough round trips for the JIT to compile the relay's path in the gateway (a few hundred left it
+        // interpreted: a quarter of a millisecond per round trip that a running gateway does not pay).
+        warmup = args.integer("warmup", 10_000);
+        qemuWarmup = args.integer("qemuWarmup", 20);
+        for (Path p : Path.values()) {
+            if (p != Path.BASELINE || GatewayProcess.baselineLibDir() != null) {
+                synthetic.add(p);
+            }
+        }
         report.label(args.string("label", ""));
         args.done();
     }
@@ -45,8 +56,11 @@ final class LatencyBench {
     }
 
     void run() throws Exception {
-        report.note("latency: %d synthetic round trips and %d QEMU overlay clicks per path (after %d warm-up)",
-                samples, qemuSamples, warmup);
+        report.note("latency: %d synthetic round trips (after %d warm-up) and %d QEMU overlay clicks (after %d) per path",
+                samples, warmup, qemuSamples, qemuWarmup);
+        if (synthetic.contains(Path.BASELINE)) {
+            report.note("baseline: the gateway at %s (synthetic paths)", GatewayProcess.baselineRev());
+        }
         synthetic();
         if (qemuSamples > 0) {
             qemu();
@@ -57,16 +71,20 @@ final class LatencyBench {
         try (SyntheticRfbServer server = new SyntheticRfbServer(SyntheticRfbServer.Mode.ECHO, 1024, 768);
              GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("synthetic", "bench",
                      "tcp:127.0.0.1:" + server.port(), null, null)), GatewayProcess.generousLimits(), List.of());
+             GatewayProcess baseline = GatewayProcess.startBaseline(List.of(new GatewayProcess.Vm("synthetic",
+                     "bench", "tcp:127.0.0.1:" + server.port(), null, null)), GatewayProcess.generousLimits(),
+                     List.of());
              WebsockifyProcess websockify = WebsockifyProcess.start(server.port())) {
             Map<Path, RfbReader> readers = new EnumMap<>(Path.class);
             Map<Path, BenchConn> conns = new EnumMap<>(Path.class);
             Map<Path, List<Double>> times = new EnumMap<>(Path.class);
             try {
-                for (Path p : Path.values()) {
+                for (Path p : synthetic) {
+                    GatewayProcess g = p == Path.BASELINE ? baseline : gateway;
                     BenchConn c = switch (p) {
                         case DIRECT -> BenchConn.tcp("127.0.0.1", server.port());
-                        case GATEWAY -> BenchConn.websocket(gateway.vncUri("synthetic",
-                                gateway.tenantToken("bench")), GatewayProcess.ORIGIN, 64 * 1024);
+                        case GATEWAY, BASELINE -> BenchConn.websocket(g.vncUri("synthetic", g.tenantToken("bench")),
+                                GatewayProcess.ORIGIN, 64 * 1024);
                         case WEBSOCKIFY -> BenchConn.websocket(websockify.uri(), null, 64 * 1024);
                     };
                     conns.put(p, c);
@@ -75,12 +93,12 @@ final class LatencyBench {
                 }
                 int blocks = 10;
                 for (int i = 0; i < warmup; i++) {
-                    for (Path p : Path.values()) {
+                    for (Path p : synthetic) {
                         roundTrip(readers.get(p), i);
                     }
                 }
                 for (int b = 0; b < blocks; b++) {
-                    for (Path p : Path.values()) {
+                    for (Path p : synthetic) {
                         RfbReader r = readers.get(p);
                         for (int i = 0; i < samples / blocks; i++) {
                             times.get(p).add(roundTrip(r, i));
@@ -90,7 +108,7 @@ final class LatencyBench {
             } finally {
                 conns.values().forEach(BenchConn::close);
             }
-            figures("synthetic", times);
+            figures("synthetic", times, synthetic);
         }
     }
 
@@ -114,19 +132,18 @@ final class LatencyBench {
             Map<Path, RfbClient> clients = new EnumMap<>(Path.class);
             List<String> failures = new ArrayList<>();
             try {
-                for (Path p : Path.values()) {
+                for (Path p : QEMU_PATHS) {
                     BenchConn c = switch (p) {
                         case DIRECT -> BenchConn.tcp("127.0.0.1", vm.vncPort());
-                        case GATEWAY -> BenchConn.websocket(gateway.vncUri("vm", gateway.tenantToken("bench")),
-                                GatewayProcess.ORIGIN, 64 * 1024);
+                        case GATEWAY, BASELINE -> BenchConn.websocket(gateway.vncUri("vm",
+                                gateway.tenantToken("bench")), GatewayProcess.ORIGIN, 64 * 1024);
                         case WEBSOCKIFY -> BenchConn.websocket(websockify.uri(), null, 64 * 1024);
                     };
                     clients.put(p, RfbClient.connect(new BenchTransport(c), null));
                     times.put(p, new ArrayList<>());
                 }
-                int w = Math.min(warmup, 20);
-                for (int i = -w; i < qemuSamples; i++) {
-                    for (Path p : Path.values()) {
+                for (int i = -qemuWarmup; i < qemuSamples; i++) {
+                    for (Path p : QEMU_PATHS) {
                         try {
                             double ms = overlayClick(qmp, clients.get(p), i);
                             if (i >= 0) {
@@ -155,11 +172,12 @@ final class LatencyBench {
                     c.close();
                 }
             }
-            figures("qemu", times);
+            figures("qemu", times, QEMU_PATHS);
             report.put("qemu_failed_clicks", failures.size());
         }
     }
 
+    private static final List<Path> QEMU_PATHS = List.of(Path.DIRECT, Path.GATEWAY, Path.WEBSOCKIFY);
     private static final int OVERLAY = 64;
     private static final int RED = 0xff0000;
     private static final java.util.concurrent.atomic.AtomicInteger OVERLAY_IDS =
@@ -201,9 +219,9 @@ final class LatencyBench {
         return cachedPixels;
     }
 
-    private void figures(String target, Map<Path, List<Double>> times) {
+    private void figures(String target, Map<Path, List<Double>> times, List<Path> paths) {
         Stats direct = new Stats(times.get(Path.DIRECT));
-        for (Path p : Path.values()) {
+        for (Path p : paths) {
             Stats s = new Stats(times.get(p));
             String k = target + "_" + p.name().toLowerCase();
             report.note("%-9s %-10s n=%d p50 %.3f ms  p99 %.3f ms  max %.3f ms", target, p.name().toLowerCase(),
@@ -216,8 +234,11 @@ final class LatencyBench {
             }
         }
         if (target.equals("synthetic")) {
-            double added = new Stats(times.get(Path.GATEWAY)).percentile(99) - direct.percentile(99);
-            report.put("goal_gateway_added_p99_1ms", added <= 1.0 ? "met" : "missed");
+            Stats gateway = new Stats(times.get(Path.GATEWAY));
+            double p50 = gateway.percentile(50) - direct.percentile(50);
+            double p99 = gateway.percentile(99) - direct.percentile(99);
+            report.put("goal_gateway_added_p50_0.1ms", p50 <= 0.1 ? "met" : "missed");
+            report.put("goal_gateway_added_p99_1ms", p99 <= 1.0 ? "met" : "missed");
         }
     }
 }
