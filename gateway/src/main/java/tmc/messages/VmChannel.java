@@ -36,6 +36,7 @@ import tmc.store.Store;
  */
 final class VmChannel implements QmpConnection.Handler {
     private static final Logger LOG = Logger.getLogger(VmChannel.class.getName());
+    private static final Logger TIMING_LOG = Logger.getLogger("tmc.messages.timing");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
     static final int DEFAULT_WIDTH = 1024;
@@ -81,7 +82,8 @@ final class VmChannel implements QmpConnection.Handler {
 
     /** Something changed in the store for this VM: look again. */
     void kick() {
-        run(this::pump);
+        long kicked = System.nanoTime();
+        run(() -> pump(kicked));
     }
 
     /** A delivery of this VM reached a terminal state elsewhere (retracted, expired): take it off the screen. */
@@ -187,8 +189,14 @@ final class VmChannel implements QmpConnection.Handler {
     }
 
     private void pump() {
+        pump(System.nanoTime());
+    }
+
+    /** @param kicked when the work was asked for (System.nanoTime): the timing line starts there */
+    private void pump(long kicked) {
         Store store = service.store();
         for (int round = 0; round < 1000; round++) {
+            Timing timing = new Timing(kicked);
             List<Delivery> open = store.openDeliveries(target.id());
             if (reconcile && client != null) {
                 reconcile(open.isEmpty() ? null : OverlayCommand.overlayId(open.get(0).messageId()));
@@ -230,7 +238,9 @@ final class VmChannel implements QmpConnection.Handler {
                 remove(onScreen);
                 onScreen = null;
             }
+            timing.mark(Timing.STORE_READ);
             int[] size = screenSize();
+            timing.mark(Timing.SIZE_QUERY);
             Bitmap bitmap;
             try {
                 bitmap = OverlayCommand.render(m, size[0], size[1]);
@@ -238,9 +248,12 @@ final class VmChannel implements QmpConnection.Handler {
                 endHere(d, DeliveryState.FAILED, Store.Change.error("render: " + e.getMessage()));
                 continue;
             }
+            timing.mark(Timing.RENDER);
             ObjectNode args = OverlayCommand.addArguments(m, bitmap, left);
+            timing.mark(Timing.ENCODE);
             try {
                 client.execute("vnc-overlay-add", args, COMMAND_TIMEOUT);
+                timing.mark(Timing.QMP_ADD);
             } catch (QmpException e) {
                 endHere(d, DeliveryState.FAILED, Store.Change.error("vnc-overlay-add: " + e.getMessage()));
                 continue;
@@ -260,7 +273,57 @@ final class VmChannel implements QmpConnection.Handler {
                 onScreen = null;
                 continue;
             }
+            timing.mark(Timing.STORE_SHOWN);
+            if (TIMING_LOG.isLoggable(Level.FINE)) {
+                TIMING_LOG.fine(timing.line(target.id(), m.id()));
+            }
             return;
+        }
+    }
+
+    /**
+     * Where the time between "show this" and "QEMU has it" goes, one line per overlay shown (logger
+     * {@code tmc.messages.timing} at FINE; bench/run inject turns it on and prints the breakdown). Stages in
+     * microseconds, in order: waiting for the VM's thread, reading the store, asking QEMU the screen size,
+     * rendering, encoding the QMP arguments (deflate, base64), vnc-overlay-add's round trip, recording "shown".
+     * {@code qmp_done_at_us} (wall clock) lets a client's own clock continue the story: QEMU's refresh, the relay.
+     */
+    static final class Timing {
+        static final int STORE_READ = 0;
+        static final int SIZE_QUERY = 1;
+        static final int RENDER = 2;
+        static final int ENCODE = 3;
+        static final int QMP_ADD = 4;
+        static final int STORE_SHOWN = 5;
+        private static final String[] NAMES = {"store_read", "size_query", "render", "encode", "qmp_add",
+            "store_shown"};
+
+        private final long kicked;
+        private final long started = System.nanoTime();
+        private final long[] at = new long[NAMES.length];
+        private long qmpDoneAtMicros;
+
+        Timing(long kicked) {
+            this.kicked = kicked;
+        }
+
+        void mark(int stage) {
+            at[stage] = System.nanoTime();
+            if (stage == QMP_ADD) {
+                java.time.Instant now = java.time.Instant.now();
+                qmpDoneAtMicros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+            }
+        }
+
+        String line(String vm, String messageId) {
+            StringBuilder b = new StringBuilder("event=overlay-timing vm=").append(vm).append(" message=")
+                    .append(messageId).append(" queue_us=").append((started - kicked) / 1000);
+            long prev = started;
+            for (int i = 0; i < NAMES.length; i++) {
+                b.append(' ').append(NAMES[i]).append("_us=").append((at[i] - prev) / 1000);
+                prev = at[i];
+            }
+            return b.append(" qmp_done_at_us=").append(qmpDoneAtMicros).toString();
         }
     }
 
