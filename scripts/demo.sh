@@ -7,6 +7,9 @@
 # TMC_DEMO_DIR (state: demo.json, run/, data/; default .tmc), TMC_DEMO_SKIP_BUILD=1 (use the built jar as it is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every browser session holds two file descriptors in the gateway: run at the hard limit, and say what it is.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "demo: open files limit $(ulimit -n) (hard $(ulimit -Hn)); the gateway reports the sessions it leaves room for" >&2
 TOP=$(pwd)
 PORT=${TMC_DEMO_PORT:-8080}
 DISPLAY0=${TMC_DEMO_VNC_DISPLAY:-71}

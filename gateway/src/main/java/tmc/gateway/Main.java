@@ -52,6 +52,7 @@ public final class Main {
         }
         GatewayServer gateway = builder.build().start();
         System.out.println("tmc-gateway: listening on " + gateway.uri());
+        System.out.println("tmc-gateway: " + FileLimit.current().describe());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
