@@ -4,7 +4,8 @@
 # Ctrl-C (or SIGTERM) stops everything it started.
 #
 # Environment: TMC_DEMO_PORT (gateway port, 8080), TMC_DEMO_VNC_DISPLAY (first VNC display, 71: ports 5971, 5972),
-# TMC_DEMO_DIR (state: demo.json, run/, data/; default .tmc), TMC_DEMO_SKIP_BUILD=1 (use the built jar as it is).
+# TMC_DEMO_DIR (state: demo.json, run/, data/; default .tmc), TMC_DEMO_SKIP_BUILD=1 (use the built jar as it is),
+# TMC_DEMO_VMS=libvirt (the VMs are domains of a private libvirt daemon: scripts/demo-libvirt.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every browser session holds two file descriptors in the gateway: run at the hard limit, and say what it is.
@@ -32,6 +33,7 @@ pids=()
 cleanup() {
     trap - INT TERM EXIT
     echo "demo: stopping" >&2
+    if [ "${TMC_DEMO_VMS:-}" = libvirt ]; then libvirt_stop; fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$RUN" "$STATE/demo.json"
@@ -52,6 +54,10 @@ jwt() { scripts/mint-token.sh "$1"; }
 
 # vm id, tenant, user, VNC display number (port 5900+N), VNC password (kept by the gateway)
 VMS=("demo-1 acme alice $DISPLAY0 $(openssl rand -hex 4)" "demo-2 globex bob $((DISPLAY0 + 1)) $(openssl rand -hex 4)")
+if [ "${TMC_DEMO_VMS:-}" = libvirt ]; then
+    . scripts/demo-libvirt.sh
+    libvirt_boot
+else
 for spec in "${VMS[@]}"; do
     read -r id tenant user display password <<<"$spec"
     mkdir -p "$RUN/$id"
@@ -67,6 +73,7 @@ for spec in "${VMS[@]}"; do
     pids+=($!)
     echo "demo: booting $id (tenant $tenant) VNC 127.0.0.1:$((5900 + display))" >&2
 done
+fi
 
 for spec in "${VMS[@]}"; do
     read -r id _ <<<"$spec"
@@ -86,9 +93,16 @@ CONFIG="$RUN/gateway.json"
     printf ' "allowedOrigins": ["http://127.0.0.1:%d", "http://localhost:%d"],\n' "$PORT" "$PORT"
     printf ' "jwt": {"issuer": "%s", "audience": "%s", "hs256Secret": "base64:%s"},\n' "$ISSUER" "$AUDIENCE" "$SECRET_B64"
     printf ' "store": {"path": "%s"},\n' "$STATE/data/tmc"
-    printf ' "vms": [\n'
+    if [ "${TMC_DEMO_VMS:-}" = libvirt ]; then
+        # The VMs come from the domains' tmc metadata; their VNC passwords from the domain XML.
+        printf ' "libvirt": {"uri": "%s"},\n "vms": [' "$LIBVIRT_URI"
+        VMS_CONFIGURED=()
+    else
+        VMS_CONFIGURED=("${VMS[@]}")
+    fi
+    [ "${TMC_DEMO_VMS:-}" = libvirt ] || printf ' "vms": [\n'
     sep=""
-    for spec in "${VMS[@]}"; do
+    for spec in ${VMS_CONFIGURED[@]+"${VMS_CONFIGURED[@]}"}; do
         read -r id tenant user display password <<<"$spec"
         printf '%s  {"id": "%s", "tenant": "%s", "name": "Demo VM %s", "vnc": "tcp:127.0.0.1:%d",' \
             "$sep" "$id" "$tenant" "${id#demo-}" $((5900 + display))
@@ -118,8 +132,11 @@ ADMIN_TOKEN=$(jwt '"sub":"demo-admin","roles":["tmc-admin"]')
     for spec in "${VMS[@]}"; do
         read -r id tenant user display _ <<<"$spec"
         token=$(jwt "$(printf '"sub":"%s","tenant":"%s","vms":["%s"]' "$user" "$tenant" "$id")")
+        qmp="$RUN/$id/qmp.sock"
+        # libvirt holds the QMP socket: name the domain and the URI its monitor is reached through.
+        [ "${TMC_DEMO_VMS:-}" = libvirt ] && qmp="libvirt:tmc-$id@$LIBVIRT_URI"
         printf '%s  {"id": "%s", "tenant": "%s", "token": "%s", "vnc": "127.0.0.1:%d", "qmp": "%s"}' \
-            "$sep" "$id" "$tenant" "$token" $((5900 + display)) "$RUN/$id/qmp.sock"
+            "$sep" "$id" "$tenant" "$token" $((5900 + display)) "$qmp"
         sep=$',\n'
     done
     printf '\n ]}\n'

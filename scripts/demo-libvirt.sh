@@ -1,0 +1,91 @@
+# Sourced by scripts/demo.sh when TMC_DEMO_VMS=libvirt: the demo VMs become domains of a private libvirt daemon
+# (Debian's libvirtd, QEMU driver) whose <emulator> is the patched QEMU; the gateway finds them through their tmc
+# metadata and sends messages through libvirt's qemu-monitor-command. The daemon runs in a mount namespace of its
+# own with $RUN/libvirt bind-mounted over /etc/libvirt, /var/lib/libvirt, /run/libvirt, /var/cache/libvirt and
+# /var/log/libvirt, so the machine's own libvirt (if any) is untouched and everything goes with $RUN.
+#
+# Uses from demo.sh: RUN, QEMU, GUEST, VMS (id tenant user display password), pids. Sets LIBVIRT_URI.
+
+LV="$RUN/libvirt"
+LIBVIRT_URI="qemu+unix:///system?socket=$LV/sock/libvirt-sock"
+virsh_() { virsh -q -c "$LIBVIRT_URI" "$@"; }
+
+libvirt_boot() {
+    command -v libvirtd >/dev/null || [ -x /usr/sbin/libvirtd ] || { echo "demo: libvirtd is missing" >&2; exit 1; }
+    mkdir -p "$LV"/{etc,lib,run,cache,log,sock}
+    cat > "$LV/libvirtd.conf" <<CONF
+unix_sock_dir = "$LV/sock"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+log_outputs = "3:file:$LV/libvirtd.log"
+CONF
+    # QEMU as root without a security driver (the patched QEMU lives under the builder's home), output to files
+    # (no virtlogd), no cgroups or device namespaces (containers).
+    cat > "$LV/etc/qemu.conf" <<CONF
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+namespaces = [ ]
+cgroup_controllers = [ ]
+stdio_handler = "file"
+CONF
+    cat > "$LV/start.sh" <<START
+set -e
+for d in etc:/etc/libvirt lib:/var/lib/libvirt run:/run/libvirt cache:/var/cache/libvirt log:/var/log/libvirt; do
+    mkdir -p "\${d#*:}" && mount --bind "$LV/\${d%%:*}" "\${d#*:}"
+done
+exec /usr/sbin/libvirtd -f "$LV/libvirtd.conf"
+START
+    # Its own session: Ctrl-C reaches the demo script, which stops the domains before the daemon.
+    setsid unshare -m --propagation private sh "$LV/start.sh" > "$LV/libvirtd.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 150); do [ -S "$LV/sock/libvirt-sock" ] && break; sleep 0.2; done
+    virsh_ version >/dev/null || { cat "$LV/libvirtd.out" >&2; echo "demo: libvirtd did not start" >&2; exit 1; }
+    echo "demo: private libvirtd at $LIBVIRT_URI" >&2
+    for spec in "${VMS[@]}"; do
+        read -r id tenant user display password <<<"$spec"
+        mkdir -p "$RUN/$id"
+        cat > "$RUN/$id/domain.xml" <<XML
+<domain type='qemu'>
+  <name>tmc-$id</name>
+  <metadata>
+    <tmc:vm xmlns:tmc='urn:tmc:vm:1' id='$id' tenant='$tenant' name='Demo VM ${id#demo-} (libvirt)'/>
+  </metadata>
+  <memory unit='MiB'>${DEMO_GUEST_MEMORY:-256}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$GUEST/vmlinuz</kernel>
+    <initrd>$GUEST/initrd.img</initrd>
+    <cmdline>$(cat "$GUEST/cmdline") tmc.name=$id</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <emulator>$QEMU</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path='$RUN/$id/serial.log'/><target port='0'/></serial>
+    <input type='tablet' bus='virtio'/>
+    <graphics type='vnc' port='$((5900 + display))' autoport='no' listen='127.0.0.1' passwd='$password'/>
+    <video><model type='vga'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+        virsh_ define "$RUN/$id/domain.xml" >/dev/null
+        virsh_ start "tmc-$id" >/dev/null
+        echo "demo: booting $id (tenant $tenant) as libvirt domain tmc-$id, VNC 127.0.0.1:$((5900 + display))" >&2
+    done
+}
+
+libvirt_stop() {
+    for spec in "${VMS[@]}"; do
+        read -r id _ <<<"$spec"
+        virsh_ destroy "tmc-$id" >/dev/null 2>&1 || true
+    done
+    # QEMUs whose daemon is already gone: libvirt keeps their pid files in its run directory.
+    for f in "$LV"/run/qemu/*.pid; do
+        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+    done
+}
