@@ -15,8 +15,10 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/gateway/target/tmc-gateway.jar /opt/tmc/tmc-gateway.jar
 COPY --from=build /src/gateway/target/lib /opt/tmc/lib
-RUN useradd --system --home /var/lib/tmc tmc && mkdir -p /var/lib/tmc && chown tmc /var/lib/tmc
-USER tmc
+# Never root: the user tmc (uid 10001, the same as in the VM image, which owns the VMs' sockets).
+RUN groupadd --system --gid 10001 tmc && useradd --system --uid 10001 --gid tmc --home /var/lib/tmc tmc \
+    && mkdir -p /var/lib/tmc /run/tmc/demo-1 /run/tmc/demo-2 && chown tmc:tmc /var/lib/tmc /run/tmc/demo-1 /run/tmc/demo-2
+USER 10001:10001
 EXPOSE 8080
 VOLUME ["/var/lib/tmc"]
 ENTRYPOINT ["java", "-jar", "/opt/tmc/tmc-gateway.jar", "--config", "/etc/tmc/gateway.json"]

@@ -23,6 +23,11 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
 COPY --from=build /opt/tmc /opt/tmc
 # The binary's firmware path points into the build cache; -L points at the copy.
 COPY docker/vm-entrypoint.sh /usr/local/bin/tmc-vm
-EXPOSE 5900
-VOLUME ["/run/tmc"]
+# QEMU under TCG needs no privilege. The user tmc (uid 10001, as in the gateway image) owns the socket directory, so
+# the gateway, running as the same unprivileged user, can connect and nobody else can.
+RUN groupadd --system --gid 10001 tmc && useradd --system --uid 10001 --gid tmc --home /run/tmc/vm tmc \
+    && mkdir -p /run/tmc/vm && chown tmc:tmc /run/tmc/vm && chmod 700 /run/tmc/vm
+USER tmc
+# No port: VNC is a unix socket in the volume.
+VOLUME ["/run/tmc/vm"]
 ENTRYPOINT ["/usr/local/bin/tmc-vm"]
