@@ -123,10 +123,11 @@ for _ in $(seq 1 300); do
 done
 curl -fsS "$GATEWAY/healthz" >/dev/null || { echo "demo: the gateway is not answering; see $RUN/gateway.log" >&2; exit 1; }
 
-ADMIN_TOKEN=$(jwt '"sub":"demo-admin","roles":["tmc-admin"]')
+# Admin tokens belong to their own trust domain: the gateway's default admin audience is the tenants' + "-admin".
+ADMIN_TOKEN=$(TMC_JWT_AUDIENCE="$AUDIENCE-admin" jwt '"sub":"demo-admin","roles":["tmc-admin"]')
 {
-    printf '{"gateway": "%s",\n "jwt": {"issuer": "%s", "audience": "%s", "hs256Secret": "base64:%s"},\n' \
-        "$GATEWAY" "$ISSUER" "$AUDIENCE" "$SECRET_B64"
+    printf '{"gateway": "%s",\n "jwt": {"issuer": "%s", "audience": "%s", "adminAudience": "%s", "hs256Secret": "base64:%s"},\n' \
+        "$GATEWAY" "$ISSUER" "$AUDIENCE" "$AUDIENCE-admin" "$SECRET_B64"
     printf ' "adminToken": "%s",\n "vms": [\n' "$ADMIN_TOKEN"
     sep=""
     for spec in "${VMS[@]}"; do

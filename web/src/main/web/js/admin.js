@@ -1,8 +1,10 @@
 // tmc admin console: sign in with an admin token, see the VMs, compose a message with the gateway's own rendering
 // as preview, send it, and follow every delivery live from the server-sent events.
 //
-// The token stays in this tab (sessionStorage) and goes to the API as "Authorization: Bearer". EventSource cannot
-// set headers, so the event stream gets it as the ?token= query parameter, which /api/v1/events accepts.
+// The token stays in this tab (sessionStorage) and goes to the API as "Authorization: Bearer" only, never in a URL.
+// EventSource cannot set headers, so for each event stream the page buys a ticket with the token (POST
+// /api/v1/tickets) and opens /api/v1/events?ticket=...: single-use, valid for seconds. When the stream ends (the
+// gateway restarts, the token expires or is revoked) the page buys a new ticket and resumes from the last event id.
 // Everything the server says is put into the page as text (textContent), never as HTML.
 
 import * as i18n from './i18n.js';
@@ -25,11 +27,18 @@ const MAX_ROWS = 500;
 /** Delivery states in the order they can follow one another; later ones win when timestamps tie. */
 const STATE_RANK = { queued: 0, shown: 1, answered: 2, expired: 2, retracted: 2, failed: 2 };
 const RETRACTABLE = new Set(['queued', 'shown']);
+/** Waits before reopening an event stream that ended: doubling, capped. */
+const EVENTS_RETRY_FIRST_MS = 1000;
+const EVENTS_RETRY_CAP_MS = 30000;
 
 // ===== STATE =====
 
 let _token = null;
 let _events = null;
+let _eventsSeq = 0;         // the newest openEvents(); older ones give up
+let _eventsRetryMs = EVENTS_RETRY_FIRST_MS;
+let _eventsTimer = null;
+let _lastEventId = null;    // resume point of the next stream
 let _vms = [];
 const _messages = new Map();    // message id → {title, buttons}
 const _deliveries = new Map();  // message id + "\n" + vm → {message, vm, state, at, reply, error, row}
@@ -181,10 +190,8 @@ function signOut() {
     } catch (e) {
         // nothing stored
     }
-    if (_events) {
-        _events.close();
-        _events = null;
-    }
+    closeEvents();
+    _lastEventId = null;
     clearInterval(_vmsTimer);
     setLive('off');
     _deliveries.clear();
@@ -572,18 +579,52 @@ function updateEmpty() {
 
 // ===== LIVE EVENTS =====
 
-function openEvents() {
+function closeEvents() {
+    _eventsSeq++;
+    clearTimeout(_eventsTimer);
     if (_events) {
         _events.close();
+        _events = null;
     }
+}
+
+async function openEvents() {
+    closeEvents();
+    const seq = _eventsSeq;
     setLive('connecting');
-    const es = new EventSource(`${API}/events?token=${encodeURIComponent(_token)}`);
-    es.addEventListener('open', () => setLive('on'));
+    let ticket;
+    try {
+        const resp = await api('POST', '/tickets', { purpose: 'events' });
+        ticket = (await resp.json()).ticket;
+    } catch (e) {
+        // A refused token has signed the page out already (api()); anything else is worth another try.
+        if (seq === _eventsSeq && _token) {
+            retryEvents();
+        }
+        return;
+    }
+    if (seq !== _eventsSeq || !_token) {
+        return;
+    }
+    const resume = _lastEventId === null ? '' : `&lastEventId=${encodeURIComponent(_lastEventId)}`;
+    const es = new EventSource(`${API}/events?ticket=${encodeURIComponent(ticket)}${resume}`);
+    es.addEventListener('open', () => {
+        setLive('on');
+        _eventsRetryMs = EVENTS_RETRY_FIRST_MS;
+    });
     es.addEventListener('error', () => {
-        // EventSource retries by itself (with Last-Event-ID) unless the server refused the stream outright.
-        setLive(es.readyState === EventSource.CLOSED ? 'off' : 'connecting');
+        // The ticket was spent on the first connection: EventSource's own retry would present it again and be
+        // refused, so the page reopens with a fresh ticket, from the last event it saw.
+        if (seq === _eventsSeq) {
+            es.close();
+            _events = null;
+            retryEvents();
+        }
     });
     es.addEventListener('delivery', e => {
+        if (e.lastEventId) {
+            _lastEventId = e.lastEventId;
+        }
         let data = null;
         try {
             data = JSON.parse(e.data);
@@ -593,6 +634,13 @@ function openEvents() {
         onDelivery(data);
     });
     _events = es;
+}
+
+function retryEvents() {
+    setLive('connecting');
+    clearTimeout(_eventsTimer);
+    _eventsTimer = setTimeout(openEvents, _eventsRetryMs);
+    _eventsRetryMs = Math.min(EVENTS_RETRY_CAP_MS, _eventsRetryMs * 2);
 }
 
 function setLive(state) {

@@ -1,9 +1,11 @@
 // tmc tenant console: one VM's desktop through the gateway, drawn by noVNC's RFB module.
 //
-// Address: /console/{vmId}?token=JWT or /console/{vmId}#token=JWT (the portal's link). The token is taken out of
-// the address bar and history at once and kept for this tab only (sessionStorage), then passed to the gateway's
-// WebSocket /vnc/{vmId} as the "token" query parameter (a query parameter rather than the tmc_token cookie: a
-// cookie set inside a portal's iframe is a third-party cookie, which browsers block).
+// Address: /console/{vmId}#token=JWT (the portal's link: a fragment never reaches a server or its logs). The token
+// is taken out of the address bar and history at once and kept for this tab only (sessionStorage). It never goes
+// into a URL: for each connection the page buys a ticket with it (POST /api/v1/tickets, Authorization: Bearer),
+// good for one WebSocket to this VM from this origin within seconds, and opens /vnc/{vmId}?ticket=... with that.
+// (A ticket rather than a cookie: inside a portal's iframe a cookie is a third-party one, which browsers drop.)
+// A token in the query (?token=) is removed from the address and not used: the request line has been logged.
 //
 // The page opens the WebSocket itself and hands it to RFB, so that it can read the close code and reason the
 // gateway sends (RFB's "disconnect" event carries neither) and explain them in words.
@@ -16,6 +18,9 @@ import * as Close from './closecodes.js';
 // ===== CONSTANTS =====
 
 const TOKEN_PARAM = 'token';
+const TICKET_PATH = 'api/v1/tickets';
+/** HTTP refusals of a ticket, as the close code the WebSocket would have given. */
+const TICKET_REFUSALS = { 401: Close.UNAUTHORIZED, 403: Close.FORBIDDEN, 429: Close.TOO_MANY };
 const STORAGE_PREFIX = 'tmc.token.';
 const SUBPROTOCOLS = ['binary'];
 /** Refusals a reconnect cannot fix. */
@@ -36,6 +41,7 @@ let _scale = true;
 let _token = null;
 let _claims = null;
 let _vmId = '';
+let _connectSeq = 0;        // the newest connect(); an older one that resumes after its ticket gives up
 
 const $ = id => document.getElementById(id);
 
@@ -89,11 +95,11 @@ function vmIdFromPath(path) {
     }
 }
 
-/** Reads ?token= or #token=, removes it from the address and history, remembers it for this tab. */
+/** Reads #token=, removes it (and any ?token=) from the address and history, remembers it for this tab. */
 function takeToken(vmId) {
     const url = new URL(location.href);
     const hash = new URLSearchParams(url.hash.slice(1));
-    const token = url.searchParams.get(TOKEN_PARAM) || hash.get(TOKEN_PARAM);
+    const token = hash.get(TOKEN_PARAM);
     if (url.searchParams.has(TOKEN_PARAM) || hash.has(TOKEN_PARAM)) {
         url.searchParams.delete(TOKEN_PARAM);
         hash.delete(TOKEN_PARAM);
@@ -129,21 +135,59 @@ function showClaims() {
 
 // ===== CONNECTION =====
 
-function websocketUrl() {
+function basePath() {
     const path = location.pathname;
-    const base = path.slice(0, path.lastIndexOf('/console/'));
-    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${scheme}//${location.host}${base}/vnc/${encodeURIComponent(_vmId)}`
-        + `?${TOKEN_PARAM}=${encodeURIComponent(_token)}`;
+    return path.slice(0, path.lastIndexOf('/console/'));
 }
 
-function connect() {
+function websocketUrl(ticket) {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${scheme}//${location.host}${basePath()}/vnc/${encodeURIComponent(_vmId)}`
+        + `?ticket=${encodeURIComponent(ticket)}`;
+}
+
+/** A ticket for one connection to this VM, or {close} saying why the gateway refused one. */
+async function buyTicket() {
+    let resp;
+    try {
+        resp = await fetch(`${basePath()}/${TICKET_PATH}`, {
+            method: 'POST',
+            cache: 'no-store',
+            headers: { Authorization: `Bearer ${_token}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ purpose: 'console', vm: _vmId }),
+        });
+    } catch (e) {
+        return { close: { code: Close.ABNORMAL, reason: '' } };
+    }
+    let json = null;
+    try {
+        json = await resp.json();
+    } catch (e) {
+        // not JSON: the status says enough
+    }
+    if (resp.ok && json && typeof json.ticket === 'string') {
+        return { ticket: json.ticket };
+    }
+    const reason = json && typeof json.detail === 'string' ? json.detail : `${resp.status}`;
+    return { close: { code: TICKET_REFUSALS[resp.status] || Close.ABNORMAL, reason } };
+}
+
+async function connect() {
     clearRetry();
     _userClosed = false;
     setState('connecting');
+    const seq = ++_connectSeq;
+    const bought = await buyTicket();
+    if (seq !== _connectSeq || _userClosed) {
+        return; // replaced by a newer connect, or the page is going away
+    }
+    if (bought.close) {
+        ended(bought.close);
+        return;
+    }
     let socket;
     try {
-        socket = new WebSocket(websocketUrl(), SUBPROTOCOLS);
+        socket = new WebSocket(websocketUrl(bought.ticket), SUBPROTOCOLS);
     } catch (e) {
         notice('reason.nosupport', String(e), false);
         setState('failed');
@@ -185,7 +229,11 @@ function onDisconnect(rfb, session) {
         return; // a late event from a replaced session
     }
     _rfb = null;
-    const close = session.close || { code: Close.ABNORMAL, reason: '' };
+    ended(session.close || { code: Close.ABNORMAL, reason: '' });
+}
+
+/** After a connection (or the ticket for one) ended: explain why, and retry when that can help. */
+function ended(close) {
     if (_userClosed) {
         setState('disconnected');
         notice('reason.closed', null, false);

@@ -151,9 +151,28 @@ final class GatewayProcess implements AutoCloseable {
         return dir;
     }
 
-    /** {@code ws://.../vnc/{vm}?token=...} */
+    /**
+     * {@code ws://.../vnc/{vm}?ticket=...}: a ticket bought with the token (the gateway refuses tokens in URLs), for
+     * one connection within seconds, as the console page does.
+     */
     URI vncUri(String vm, String token) {
-        return URI.create("ws://" + uri.getHost() + ":" + uri.getPort() + "/vnc/" + vm + "?token=" + token);
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(
+                            uri.resolve("/api/v1/tickets")).header("Authorization", "Bearer " + token)
+                    .header("Origin", ORIGIN).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"purpose\":\"console\",\"vm\":\""
+                            + vm + "\"}")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("ticket refused: " + r.statusCode() + " " + r.body());
+            }
+            String ticket = JSON.readTree(r.body()).get("ticket").asText();
+            return URI.create("ws://" + uri.getHost() + ":" + uri.getPort() + "/vnc/" + vm + "?ticket=" + ticket);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** An HS256 token for a tenant user allowed on every VM of the tenant. */
@@ -162,14 +181,19 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     String adminToken() {
-        return token("\"sub\":\"bench-admin\",\"roles\":[\"tmc-admin\"]");
+        return token(AUDIENCE + "-admin", "\"sub\":\"bench-admin\",\"roles\":[\"tmc-admin\"]");
     }
 
     private String token(String claims) {
+        return token(AUDIENCE, claims);
+    }
+
+    /** {@code audience}: the tenants', or the admins' own (the gateway's default: the tenants' + "-admin"). */
+    private String token(String audience, String claims) {
         long now = System.currentTimeMillis() / 1000;
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
         String header = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
-        String payload = b64.encodeToString(("{\"iss\":\"" + ISSUER + "\",\"aud\":\"" + AUDIENCE + "\",\"iat\":" + now
+        String payload = b64.encodeToString(("{\"iss\":\"" + ISSUER + "\",\"aud\":\"" + audience + "\",\"iat\":" + now
                 + ",\"exp\":" + (now + 7200) + "," + claims + "}").getBytes(StandardCharsets.UTF_8));
         try {
             Mac mac = Mac.getInstance("HmacSHA256");

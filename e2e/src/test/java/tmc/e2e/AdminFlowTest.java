@@ -63,7 +63,7 @@ class AdminFlowTest {
         String title = "Maintenance tonight";
         String body = "This VM restarts at 22:00 for updates. Please save your work.";
         try (Browser console = Browser.start("admin-flow-console"); Browser admin = Browser.start("admin-flow-admin")) {
-            console.open(gateway.url("/console/vm1?token=" + E2eGateway.tenantToken("alice", "acme")));
+            console.open(gateway.url("/console/vm1#token=" + E2eGateway.tenantToken("alice", "acme")));
             console.await("body[data-state=connected]", WAIT);
 
             admin.open(gateway.url("/admin"));

@@ -116,7 +116,9 @@ final class E2eGateway implements AutoCloseable {
     }
 
     static String adminToken() {
-        return sign(claims("admin@tmc", Instant.now().plusSeconds(3600)).claim("roles", List.of("tmc-admin")));
+        // The admins' own audience (the gateway's default: the tenants' + "-admin").
+        return sign(claims("admin@tmc", Instant.now().plusSeconds(3600)).audience(List.of(AUDIENCE + "-admin"))
+                .claim("roles", List.of("tmc-admin")));
     }
 
     static String sign(JWTClaimsSet.Builder claims) {

@@ -15,12 +15,15 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import tmc.auth.Tickets;
+import tmc.auth.TokenClaims;
 import tmc.messages.MessageException;
 import tmc.messages.MessageService;
 import tmc.messages.NewMessage;
 import tmc.messages.OverlayCommand;
 import tmc.render.Bitmap;
-import tmc.render.MessageRenderer;
+import tmc.render.RenderGate;
+import tmc.render.RenderRequest;
 import tmc.store.Delivery;
 import tmc.store.DeliveryState;
 import tmc.store.Message;
@@ -88,9 +91,7 @@ public final class AdminApiServlet extends HttpServlet {
         resp.setHeader("Cache-Control", "no-store");
         try {
             Route route = match(method, path);
-            if (route.authenticated()) {
-                auth.authenticate(token(req, route.path().equals("/events")));
-            }
+            TokenClaims admin = route.authenticated() ? admin(req, route.path().equals("/events")) : null;
             switch (route.method() + " " + route.path()) {
                 case "POST /messages" -> postMessage(req, resp);
                 case "GET /messages" -> listMessages(req, resp);
@@ -98,7 +99,7 @@ public final class AdminApiServlet extends HttpServlet {
                 case "DELETE /messages/{id}" -> deleteMessage(messageId(path), resp);
                 case "GET /vms" -> listVms(resp);
                 case "POST /render" -> render(req, resp);
-                case "GET /events" -> events.open(req, resp);
+                case "GET /events" -> events.open(req, resp, admin, auth);
                 case "GET /openapi.yaml" -> {
                     resp.setContentType("application/yaml");
                     resp.getOutputStream().write(openapi);
@@ -199,12 +200,18 @@ public final class AdminApiServlet extends HttpServlet {
 
     private void render(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Json.RenderInput in = Json.renderInput(Json.parseObject(readBody(req)));
+        checkScreen(in.width(), in.height());
         Bitmap b;
         try {
-            b = MessageRenderer.render(OverlayCommand.renderRequest(in.title(), in.body(), in.severity(), in.buttons(),
-                    checkSize(in.width(), "width"), checkSize(in.height(), "height")));
+            b = RenderGate.tryRender(OverlayCommand.renderRequest(in.title(), in.body(), in.severity(), in.buttons(),
+                    in.width(), in.height()));
         } catch (IllegalArgumentException e) {
             throw Json.bad("bad_message", e.getMessage());
+        }
+        if (b == null) {
+            resp.setHeader("Retry-After", "1");
+            throw new ApiError(429, "too_many_renders", RenderGate.PERMITS + " renders are running; try again in a"
+                    + " second");
         }
         ArrayNode hs = Json.MAPPER.createArrayNode();
         for (Bitmap.Hotspot h : b.hotspots()) {
@@ -224,11 +231,14 @@ public final class AdminApiServlet extends HttpServlet {
 
     // ===== PRIVATE METHODS =====
 
-    private static int checkSize(int v, String what) {
-        if (v < 320 || v > 8192) {
-            throw Json.bad("bad_size", what + " must be from 320 to 8192");
+    /** A preview is for a screen that exists: 320x200 up to 8K UHD, either way round. */
+    private static void checkScreen(int width, int height) {
+        if (width < RenderRequest.MIN_SCREEN_WIDTH || height < RenderRequest.MIN_SCREEN_HEIGHT
+                || !RenderRequest.fitsRealScreen(width, height)) {
+            throw Json.bad("bad_size", "width x height must be a real screen size, from "
+                    + RenderRequest.MIN_SCREEN_WIDTH + "x" + RenderRequest.MIN_SCREEN_HEIGHT + " to "
+                    + RenderRequest.MAX_SCREEN + "x" + RenderRequest.MAX_SCREEN_SHORT_SIDE + " either way round");
         }
-        return v;
     }
 
     private static Route match(String method, String path) {
@@ -254,19 +264,31 @@ public final class AdminApiServlet extends HttpServlet {
         return m.group(1);
     }
 
-    /** The bearer token; the event stream also takes ?token= (browsers' EventSource cannot set headers). */
-    private static String token(HttpServletRequest req, boolean queryAllowed) {
+    /**
+     * The admin behind the request: a bearer token, or for the event stream a ticket ({@code ?ticket=}; browsers'
+     * EventSource cannot set headers). A token in the URL is refused: proxies log request lines.
+     */
+    private TokenClaims admin(HttpServletRequest req, boolean ticketAllowed) {
+        if (req.getParameter("token") != null) {
+            throw new ApiError(401, "unauthorized", "tokens in URLs are not accepted (proxies log them): send"
+                    + " Authorization: Bearer, or for the event stream a ticket (POST /api/v1/tickets)");
+        }
         String h = req.getHeader("Authorization");
         if (h != null) {
             if (h.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                return h.substring(7).trim();
+                return auth.authenticate(h.substring(7).trim());
             }
             throw new ApiError(401, "unauthorized", "the Authorization header must be 'Bearer <token>'");
         }
-        if (queryAllowed && req.getParameter("token") != null) {
-            return req.getParameter("token");
+        String ticket = req.getParameter("ticket");
+        if (ticketAllowed && ticket != null) {
+            String origin = req.getHeader("Origin");
+            if (origin == null && "same-origin".equals(req.getHeader("Sec-Fetch-Site"))) {
+                origin = Tickets.SAME_ORIGIN; // a same-origin EventSource sends no Origin
+            }
+            return auth.redeem(ticket, origin == null ? null : origin.toLowerCase(Locale.ROOT));
         }
-        return null;
+        return auth.authenticate(null);
     }
 
     private static byte[] readBody(HttpServletRequest req) throws IOException {

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import tmc.auth.TokenClaims;
 import tmc.messages.EventBus;
 import tmc.store.OutboxEvent;
 import tmc.store.Store;
@@ -22,6 +23,9 @@ import tmc.store.Store;
  * A client that reconnects with {@code Last-Event-ID} (or {@code ?lastEventId=}) first gets what it missed from the
  * store, then live events; each event is sent once, in seq order.
  *
+ * <p>A stream lives as long as the admin token it was opened with: it ends (an {@code end} event saying why) once
+ * the token expires or is revoked, checked every {@link #RECHECK_MS}.
+ *
  * <p>Each stream has its own virtual thread doing blocking writes, fed by a bounded queue; a client too slow to
  * drain {@link #QUEUE_LIMIT} events is dropped (it can reconnect with Last-Event-ID and miss nothing).
  */
@@ -29,6 +33,7 @@ final class EventStream implements AutoCloseable {
     static final int MAX_STREAMS = 256;
     static final int QUEUE_LIMIT = 10_000;
     static final long HEARTBEAT_MS = 15_000;
+    static final long RECHECK_MS = 1_000;
 
     private final Store store;
     private final EventBus bus;
@@ -39,7 +44,8 @@ final class EventStream implements AutoCloseable {
         this.bus = bus;
     }
 
-    void open(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    void open(HttpServletRequest req, HttpServletResponse resp, TokenClaims admin, AdminAuth auth)
+            throws IOException {
         long after;
         String last = req.getHeader("Last-Event-ID");
         if (last == null) {
@@ -66,7 +72,7 @@ final class EventStream implements AutoCloseable {
         resp.setHeader("X-Accel-Buffering", "no");
         AsyncContext async = req.startAsync();
         async.setTimeout(0);
-        Stream s = new Stream(async, resp.getOutputStream(), after);
+        Stream s = new Stream(async, resp.getOutputStream(), after, admin, auth);
         streams.add(s);
         s.unsubscribe = bus.subscribe(s::offer);
         Thread.ofVirtual().name("sse").start(s::run);
@@ -84,13 +90,17 @@ final class EventStream implements AutoCloseable {
         final ServletOutputStream out;
         final BlockingQueue<OutboxEvent> queue = new LinkedBlockingQueue<>();
         final AtomicBoolean stopped = new AtomicBoolean();
+        final TokenClaims admin;
+        final AdminAuth auth;
         long sent;
         volatile AutoCloseable unsubscribe;
 
-        Stream(AsyncContext async, ServletOutputStream out, long after) {
+        Stream(AsyncContext async, ServletOutputStream out, long after, TokenClaims admin, AdminAuth auth) {
             this.async = async;
             this.out = out;
             this.sent = after;
+            this.admin = admin;
+            this.auth = auth;
         }
 
         void offer(OutboxEvent e) {
@@ -114,11 +124,23 @@ final class EventStream implements AutoCloseable {
                         break;
                     }
                 }
+                long quietSince = System.nanoTime();
                 while (!stopped.get()) {
-                    OutboxEvent e = queue.poll(HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+                    String ended = admin == null ? null : auth.recheck(admin);
+                    if (ended != null) {
+                        write("event: end\ndata: " + Json.MAPPER.createObjectNode().put("reason", ended) + "\n\n");
+                        return;
+                    }
+                    OutboxEvent e = queue.poll(RECHECK_MS, TimeUnit.MILLISECONDS);
                     if (e == null) {
-                        write(": keep-alive\n\n");
-                    } else if (e.seq() > sent + 1) {
+                        if (System.nanoTime() - quietSince >= TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MS)) {
+                            write(": keep-alive\n\n");
+                            quietSince = System.nanoTime();
+                        }
+                        continue;
+                    }
+                    quietSince = System.nanoTime();
+                    if (e.seq() > sent + 1) {
                         // A gap (another gateway's events, or a commit racing us): fill it from the store.
                         for (OutboxEvent m : store.outboxAfter(sent, 500)) {
                             send(m);

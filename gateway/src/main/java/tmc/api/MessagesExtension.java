@@ -2,7 +2,6 @@ package tmc.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +31,8 @@ import tmc.store.Store;
  * <pre>
  * "store":    {"url": "jdbc:postgresql://db/tmc", "user": "tmc", "password": "..."}   (default: H2 file
  *             "path": ".tmc/data/tmc")   env TMC_STORE_URL, TMC_STORE_USER, TMC_STORE_PASSWORD override
- * "webhooks": [{"url": "https://hooks.example/tmc", "secret": "..."}]   env TMC_WEBHOOK_SECRET is the default secret
+ * "webhooks": [{"url": "https://hooks.example/tmc", "secret": "whsec_...", "name": "crm", "allowHttp": false}]
+ *             env TMC_WEBHOOK_SECRET is the default secret; plain http only with allowHttp
  * </pre>
  */
 public final class MessagesExtension implements GatewayServer.Extension {
@@ -63,8 +63,8 @@ public final class MessagesExtension implements GatewayServer.Extension {
         EventBus bus = new EventBus();
         MessageService svc = new MessageService(store, gateway.clock(), bus, targets).start();
         WebhookDispatcher webhooks = new WebhookDispatcher(store, bus,
-                webhooks(config.section("webhooks").orElse(null))).start();
-        AdminApiServlet api = new AdminApiServlet(svc, AdminAuth.jwt(gateway.verifier()));
+                webhooks(config.section("webhooks").orElse(null)), gateway.clock()).start();
+        AdminApiServlet api = new AdminApiServlet(svc, AdminAuth.of(gateway.admins(), gateway.tickets()));
         ServletHolder holder = new ServletHolder("admin-api", api);
         holder.setAsyncSupported(true);
         context.addServlet(holder, "/api/v1/*");
@@ -101,7 +101,7 @@ public final class MessagesExtension implements GatewayServer.Extension {
         return Store.open(url, user, password);
     }
 
-    private List<WebhookDispatcher.Target> webhooks(JsonNode section) throws ConfigException {
+    List<WebhookDispatcher.Target> webhooks(JsonNode section) throws ConfigException {
         List<WebhookDispatcher.Target> out = new ArrayList<>();
         if (section == null) {
             return out;
@@ -112,20 +112,40 @@ public final class MessagesExtension implements GatewayServer.Extension {
         for (int i = 0; i < section.size(); i++) {
             JsonNode w = section.get(i);
             String path = "webhooks[" + i + "]";
-            checkFields(w, path, Set.of("url", "secret"));
+            checkFields(w, path, Set.of("url", "secret", "name", "allowHttp"));
             String url = text(w, "url");
             String secret = w.hasNonNull("secret") ? w.get("secret").asText() : env.get("TMC_WEBHOOK_SECRET");
+            String name = text(w, "name");
             if (url == null) {
                 throw new ConfigException(path + ".url: required");
             }
-            if (secret == null || secret.length() < 16) {
-                throw new ConfigException(path + ".secret: required, at least 16 characters (or TMC_WEBHOOK_SECRET)");
-            }
+            URI uri;
             try {
-                out.add(new WebhookDispatcher.Target(URI.create(url), secret.getBytes(StandardCharsets.UTF_8)));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(path + ".url: " + e.getMessage());
+                uri = new URI(url);
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException(path + ".url: not a URL");
             }
+            if (uri.getHost() == null || !("https".equals(uri.getScheme()) || "http".equals(uri.getScheme()))) {
+                throw new ConfigException(path + ".url: expected an https URL");
+            }
+            if (w.has("allowHttp") && !w.get("allowHttp").isBoolean()) {
+                throw new ConfigException(path + ".allowHttp: expected true or false");
+            }
+            if ("http".equals(uri.getScheme()) && !w.path("allowHttp").asBoolean(false)) {
+                throw new ConfigException(path + ".url: plain http is refused (events and their signatures would"
+                        + " travel in clear); use https, or set allowHttp: true for a receiver on a trusted network");
+            }
+            byte[] key;
+            try {
+                key = WebhookDispatcher.secretKey(secret);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(path + ".secret" + (secret == null ? " (or TMC_WEBHOOK_SECRET)" : "") + ": "
+                        + (secret == null ? "required; " : "") + e.getMessage());
+            }
+            if (name != null && !name.matches("[A-Za-z0-9._-]{1,64}")) {
+                throw new ConfigException(path + ".name: 1-64 characters of A-Z a-z 0-9 . _ -");
+            }
+            out.add(new WebhookDispatcher.Target(uri, key, name != null ? name : path));
         }
         return out;
     }

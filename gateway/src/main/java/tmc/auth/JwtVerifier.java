@@ -242,6 +242,15 @@ public final class JwtVerifier {
         if (iat != null && now.plusSeconds(skew).isBefore(iat.toInstant())) {
             throw new AuthException("token issued in the future (iat)");
         }
+        if (settings.maxTokenAge() != null) {
+            if (iat == null) {
+                throw new AuthException("token has no iat claim (the gateway limits the age of tokens)");
+            }
+            if (now.isAfter(iat.toInstant().plus(settings.maxTokenAge()).plusSeconds(skew))) {
+                throw new AuthException("token older than the maximum token age ("
+                        + settings.maxTokenAge().toSeconds() + " s)");
+            }
+        }
         if (claims.getIssuer() == null) {
             throw new AuthException("token has no iss claim");
         }
@@ -280,9 +289,12 @@ public final class JwtVerifier {
             List<String> list = stringList(roleValue, settings.roleClaim());
             roles.addAll(list);
         }
-        String tokenId = jti != null ? "jti:" + jti : "sha256:" + sha256(parts[2]);
+        // The signature's text is left out: base64url has several spellings of the same bytes (the unused low bits
+        // of the last character), and each would otherwise count as a token of its own against the per-token cap.
+        String tokenId = "sha256:" + sha256(parts[0] + "." + parts[1]);
         return new TokenClaims(claims.getIssuer(), subject, (String) tenant, vms,
-                Boolean.TRUE.equals(viewOnly), (String) jti, roles, exp.toInstant(), tokenId);
+                Boolean.TRUE.equals(viewOnly), (String) jti, roles, exp.toInstant(), tokenId,
+                iat == null ? null : iat.toInstant());
     }
 
     private static List<String> stringList(Object value, String name) throws AuthException {

@@ -27,7 +27,8 @@ import tmc.rfb.ServerAddress;
  * Reads and validates the configuration. Every problem is reported with the path of the field
  * ({@code jwt.audience: required}); nothing is guessed. Secrets may come from the environment instead of the file:
  * <ul>
- *   <li>{@code TMC_JWT_HS256_SECRET} replaces {@code jwt.hs256Secret};
+ *   <li>{@code TMC_JWT_HS256_SECRET} replaces {@code jwt.hs256Secret}, {@code TMC_JWT_ADMIN_HS256_SECRET}
+ *       {@code jwt.admin.hs256Secret};
  *   <li>{@code TMC_VNC_PASSWORD_<VMID>} replaces {@code vms[].vncPassword} of that VM (id upper-cased, every
  *       character other than A-Z and 0-9 replaced by {@code _});
  *   <li>{@code TMC_LISTEN_PORT} replaces {@code listen.port}.
@@ -115,46 +116,21 @@ public final class ConfigLoader {
         }
         boolean allowMissingOrigin = missingOrigin != null && missingOrigin.asBoolean();
 
-        JwtSettings jwt = jwt(Obj.required(root, "jwt"));
+        Obj jwtObj = Obj.required(root, "jwt");
+        JwtSettings jwt = jwt(jwtObj);
+        JwtSettings adminJwt = adminJwt(jwtObj, jwt);
+        Duration ticketTtl = ticketTtl(jwtObj);
         Limits limits = limits(Obj.optional(root, "limits"));
         List<VmConfig> vms = vms(root.get("vms"));
-        return new GatewayConfig(host, port, origins, allowMissingOrigin, jwt, limits, vms, sections);
+        return new GatewayConfig(host, port, origins, allowMissingOrigin, jwt, limits, vms, sections, adminJwt,
+                ticketTtl);
     }
 
     private JwtSettings jwt(Obj o) throws ConfigException {
         String issuer = o.requiredString("issuer");
         String audience = o.requiredString("audience");
-        String secretText = env.getOrDefault("TMC_JWT_HS256_SECRET", o.string("hs256Secret", null));
-        byte[] secret = null;
-        if (secretText != null) {
-            String field = env.containsKey("TMC_JWT_HS256_SECRET") ? "TMC_JWT_HS256_SECRET" : "jwt.hs256Secret";
-            if (secretText.startsWith("base64:")) {
-                try {
-                    secret = Base64.getDecoder().decode(secretText.substring(7));
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException(field + ": not valid base64 after 'base64:'");
-                }
-            } else {
-                secret = secretText.getBytes(StandardCharsets.UTF_8);
-            }
-            if (secret.length < 32) {
-                throw new ConfigException(field + ": an HS256 secret needs at least 32 bytes (256 bits), got "
-                        + secret.length);
-            }
-        }
-        URI jwksUrl = null;
-        String jwksText = o.string("jwksUrl", null);
-        if (jwksText != null) {
-            try {
-                jwksUrl = new URI(jwksText);
-            } catch (URISyntaxException e) {
-                jwksUrl = null;
-            }
-            if (jwksUrl == null || jwksUrl.getScheme() == null
-                    || !Set.of("http", "https").contains(jwksUrl.getScheme()) || jwksUrl.getHost() == null) {
-                throw new ConfigException("jwt.jwksUrl: expected an http(s) URL, got '" + jwksText + "'");
-            }
-        }
+        byte[] secret = secret(o, "TMC_JWT_HS256_SECRET");
+        URI jwksUrl = jwksUrl(o);
         if (secret == null && jwksUrl == null) {
             throw new ConfigException("jwt: set hs256Secret (or TMC_JWT_HS256_SECRET) or jwksUrl");
         }
@@ -182,9 +158,100 @@ public final class ConfigLoader {
         String adminRole = o.string("adminRole", "tmc-admin");
         int cacheTtl = o.integer("jwksCacheTtlSeconds", 300, 1, 86400);
         int minRefresh = o.integer("jwksMinRefreshSeconds", 30, 0, 3600);
+        int maxAge = o.integer("maxTokenAgeSeconds", 0, 0, 30 * 86400);
+        o.seen.add("admin");
+        o.seen.add("ticketTtlSeconds");
         o.noOthers();
         return new JwtSettings(issuer, audience, secret, jwksUrl, algorithms, Duration.ofSeconds(skew),
-                maxTokenBytes, roleClaim, adminRole, Duration.ofSeconds(cacheTtl), Duration.ofSeconds(minRefresh));
+                maxTokenBytes, roleClaim, adminRole, Duration.ofSeconds(cacheTtl), Duration.ofSeconds(minRefresh),
+                maxAge == 0 ? null : Duration.ofSeconds(maxAge));
+    }
+
+    /**
+     * The admin trust domain ({@code jwt.admin}): its own audience (default: the tenants' audience + "-admin"), and
+     * optionally its own issuer and keys. Without keys of its own it shares the tenants' secret/JWKS: then the
+     * audience keeps a console token from calling the admin API, but whoever mints tenant tokens can mint admin
+     * ones too; give admins their own key to separate them fully.
+     */
+    private JwtSettings adminJwt(Obj jwt, JwtSettings tenant) throws ConfigException {
+        Obj o = Obj.optional(jwt.node, "admin");
+        String path = "jwt.admin";
+        o = new Obj(o.node, path);
+        String issuer = o.string("issuer", tenant.issuer());
+        String audience = o.string("audience", tenant.audience() + "-admin");
+        if (issuer.isBlank() || audience.isBlank()) {
+            throw new ConfigException(path + ": issuer and audience must not be empty");
+        }
+        if (audience.equals(tenant.audience())) {
+            throw new ConfigException(path + ".audience: must differ from jwt.audience (admins are a trust domain"
+                    + " of their own)");
+        }
+        byte[] secret = secret(o, "TMC_JWT_ADMIN_HS256_SECRET");
+        URI jwksUrl = jwksUrl(o);
+        o.noOthers();
+        if (secret == null && jwksUrl == null) {
+            secret = tenant.hs256Secret();
+            jwksUrl = tenant.jwksUrl();
+        }
+        return tenant.withTrust(issuer, audience, secret, jwksUrl);
+    }
+
+    private static Duration ticketTtl(Obj jwt) throws ConfigException {
+        return Duration.ofSeconds(jwt.integer("ticketTtlSeconds", 20, 1, 30));
+    }
+
+    private byte[] secret(Obj o, String envName) throws ConfigException {
+        String secretText = env.getOrDefault(envName, o.string("hs256Secret", null));
+        if (secretText == null) {
+            return null;
+        }
+        String field = env.containsKey(envName) ? envName : o.field("hs256Secret");
+        byte[] secret;
+        if (secretText.startsWith("base64:")) {
+            try {
+                secret = Base64.getDecoder().decode(secretText.substring(7));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(field + ": not valid base64 after 'base64:'");
+            }
+        } else {
+            secret = secretText.getBytes(StandardCharsets.UTF_8);
+        }
+        if (secret.length < 32) {
+            throw new ConfigException(field + ": an HS256 secret needs at least 32 bytes (256 bits), got "
+                    + secret.length);
+        }
+        return secret;
+    }
+
+    /**
+     * The JWKS URL: https only, since whoever can change the keys in transit can mint any token; plain http is
+     * allowed to a loopback address (tests, a sidecar).
+     */
+    private static URI jwksUrl(Obj o) throws ConfigException {
+        String jwksText = o.string("jwksUrl", null);
+        if (jwksText == null) {
+            return null;
+        }
+        URI jwksUrl;
+        try {
+            jwksUrl = new URI(jwksText);
+        } catch (URISyntaxException e) {
+            jwksUrl = null;
+        }
+        if (jwksUrl == null || jwksUrl.getScheme() == null
+                || !Set.of("http", "https").contains(jwksUrl.getScheme()) || jwksUrl.getHost() == null) {
+            throw new ConfigException(o.field("jwksUrl") + ": expected an https URL, got '" + jwksText + "'");
+        }
+        if (jwksUrl.getScheme().equals("http") && !isLoopback(jwksUrl.getHost())) {
+            throw new ConfigException(o.field("jwksUrl") + ": must be https (plain http is allowed only to a"
+                    + " loopback address), got '" + jwksText + "'");
+        }
+        return jwksUrl;
+    }
+
+    private static boolean isLoopback(String host) {
+        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return h.equals("localhost") || h.equals("::1") || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     private static Limits limits(Obj o) throws ConfigException {

@@ -1,6 +1,7 @@
 package tmc.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,14 +17,27 @@ import tmc.auth.JwtSettings;
  * @param allowMissingOrigin accept WebSocket clients that send no Origin (non-browser tools); off by default
  * @param sections           further top-level sections ({@code store}, {@code webhooks}, ...) kept as JSON for the
  *                           parts of the gateway that own them
+ * @param adminJwt           the admins' trust domain: their own audience, optionally their own issuer and keys
+ * @param ticketTtl          how long a ticket (the stand-in for a token in a WebSocket or EventSource URL) lives
  */
 public record GatewayConfig(String host, int port, List<String> allowedOrigins, boolean allowMissingOrigin,
-        JwtSettings jwt, Limits limits, List<VmConfig> vms, Map<String, JsonNode> sections) {
+        JwtSettings jwt, Limits limits, List<VmConfig> vms, Map<String, JsonNode> sections, JwtSettings adminJwt,
+        Duration ticketTtl) {
+
+    public static final Duration DEFAULT_TICKET_TTL = Duration.ofSeconds(20);
 
     public GatewayConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         vms = List.copyOf(vms);
         sections = Map.copyOf(sections);
+    }
+
+    /** With the default admin domain (the tenants' keys, audience + "-admin") and ticket lifetime. */
+    public GatewayConfig(String host, int port, List<String> allowedOrigins, boolean allowMissingOrigin,
+            JwtSettings jwt, Limits limits, List<VmConfig> vms, Map<String, JsonNode> sections) {
+        this(host, port, allowedOrigins, allowMissingOrigin, jwt, limits, vms, sections,
+                jwt.withTrust(jwt.issuer(), jwt.audience() + "-admin", jwt.hs256Secret(), jwt.jwksUrl()),
+                DEFAULT_TICKET_TTL);
     }
 
     public Optional<VmConfig> vm(String id) {
@@ -36,18 +50,22 @@ public record GatewayConfig(String host, int port, List<String> allowedOrigins, 
     }
 
     public GatewayConfig withPort(int newPort) {
-        return new GatewayConfig(host, newPort, allowedOrigins, allowMissingOrigin, jwt, limits, vms, sections);
+        return new GatewayConfig(host, newPort, allowedOrigins, allowMissingOrigin, jwt, limits, vms, sections, adminJwt,
+                ticketTtl);
     }
 
     public GatewayConfig withVms(List<VmConfig> newVms) {
-        return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, jwt, limits, newVms, sections);
+        return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, jwt, limits, newVms, sections, adminJwt,
+                ticketTtl);
     }
 
     public GatewayConfig withLimits(Limits newLimits) {
-        return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, jwt, newLimits, vms, sections);
+        return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, jwt, newLimits, vms, sections, adminJwt,
+                ticketTtl);
     }
 
     public GatewayConfig withJwt(JwtSettings newJwt) {
-        return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, newJwt, limits, vms, sections);
+        return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, newJwt, limits, vms, sections,
+                adminJwt, ticketTtl);
     }
 }

@@ -20,14 +20,18 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tmc.auth.Authenticator;
+import tmc.auth.InMemoryRevocations;
 import tmc.auth.JwtVerifier;
 import tmc.auth.ReplayGuard;
+import tmc.auth.Revocations;
+import tmc.auth.Tickets;
 import tmc.rfb.CloseStatus;
 import tmc.rfb.VmSockets;
 
 /**
  * The running gateway: Jetty with {@code /vnc/*} (browser sessions), {@code /healthz}, {@code /api/v1/sessions}
- * (admin: list and revoke), plus whatever {@link Extension}s add. Other parts of the gateway (message API, store,
+ * (admin: list and revoke), {@code /api/v1/tickets} (a token exchanged for a ticket), plus whatever {@link Extension}s add. Other parts of the gateway (message API, store,
  * QMP, web pages) plug in as extensions, so adding them changes no line here.
  *
  * <pre>
@@ -50,6 +54,10 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayConfig config;
     private final Clock clock;
     private final JwtVerifier verifier;
+    private final Revocations revocations;
+    private final Authenticator tenants;
+    private final Authenticator admins;
+    private final Tickets tickets;
     private final ReplayGuard replays;
     private final SessionRegistry sessions;
     private final AdminAuth adminAuth;
@@ -66,9 +74,16 @@ public final class GatewayServer implements AutoCloseable {
         this.config = builder.config;
         this.clock = builder.clock;
         this.verifier = new JwtVerifier(config.jwt(), clock);
+        this.revocations = builder.revocations != null ? builder.revocations : new InMemoryRevocations(clock, 100_000);
+        this.tenants = new Authenticator(verifier, revocations, clock);
+        this.admins = new Authenticator(new JwtVerifier(config.adminJwt(), clock), revocations, clock);
+        // A user may hold about as many unspent tickets as sessions; all of them together stay bounded.
+        int ticketCapacity = Math.max(10_000, config.limits().total());
+        this.tickets = new Tickets(clock, config.ticketTtl(), ticketCapacity,
+                Math.min(ticketCapacity, config.limits().perUser() + 8));
         this.replays = new ReplayGuard(clock, 100_000);
-        this.sessions = new SessionRegistry(config.limits());
-        this.adminAuth = new AdminAuth(verifier);
+        this.sessions = new SessionRegistry(config.limits(), tenants);
+        this.adminAuth = new AdminAuth(admins);
         this.directory = new VmDirectory(config.vms());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tmc-timer");
@@ -91,8 +106,27 @@ public final class GatewayServer implements AutoCloseable {
         return clock;
     }
 
+    /** The tenants' token verifier (console tokens). */
     public JwtVerifier verifier() {
         return verifier;
+    }
+
+    /** Tenant tokens: verified, then checked against the deny-list. */
+    public Authenticator tenants() {
+        return tenants;
+    }
+
+    /** Admin tokens: their own trust domain (audience, optionally issuer and keys), the same deny-list. */
+    public Authenticator admins() {
+        return admins;
+    }
+
+    public Tickets tickets() {
+        return tickets;
+    }
+
+    public Revocations revocations() {
+        return revocations;
     }
 
     public AdminAuth adminAuth() {
@@ -140,12 +174,14 @@ public final class GatewayServer implements AutoCloseable {
             container.setDefaultMaxBinaryMessageBufferSize(64 * 1024);
             container.setDefaultMaxTextMessageBufferSize(1024);
         });
-        Admission admission = new Admission(config, directory, verifier, replays);
+        Admission admission = new Admission(config, directory, tenants, replays, tickets);
         context.addServlet(new ServletHolder("vnc", new VncUpgradeServlet(config, admission, sessions, timer)),
                 "/vnc/*");
-        context.addServlet(new ServletHolder("healthz", new HealthServlet(sessions, config)), "/healthz");
-        context.addServlet(new ServletHolder("sessions", new SessionsServlet(sessions, adminAuth)),
+        context.addServlet(new ServletHolder("healthz", new HealthServlet(sessions, config, adminAuth)), "/healthz");
+        context.addServlet(new ServletHolder("sessions", new SessionsServlet(sessions, adminAuth, tenants, clock)),
                 "/api/v1/sessions");
+        context.addServlet(new ServletHolder("tickets", new TicketServlet(admission, tenants, admins, tickets, clock)),
+                "/api/v1/tickets");
         for (Map.Entry<String, HttpServlet> e : servlets.entrySet()) {
             context.addServlet(new ServletHolder(e.getValue()), e.getKey());
         }
@@ -158,6 +194,14 @@ public final class GatewayServer implements AutoCloseable {
         server.setHandler(context);
         server.setStopTimeout(3000);
         server.start();
+        // Sessions end when their token expires or is revoked (also by another gateway sharing the deny-list).
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                sessions.sweep();
+            } catch (RuntimeException e) {
+                LOG.warn("event=sweep-failed error=\"{}\"", e.toString());
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         LOG.info("event=started listen={}:{} vms={}", config.host(), port(), config.vms().size());
         return this;
     }
@@ -198,6 +242,7 @@ public final class GatewayServer implements AutoCloseable {
     public static final class Builder {
         private final GatewayConfig config;
         private Clock clock = Clock.systemUTC();
+        private Revocations revocations;
         private final List<Extension> extensions = new ArrayList<>();
         private final Map<String, HttpServlet> servlets = new LinkedHashMap<>();
 
@@ -207,6 +252,12 @@ public final class GatewayServer implements AutoCloseable {
 
         public Builder clock(Clock clock) {
             this.clock = clock;
+            return this;
+        }
+
+        /** The deny-list; by default one in memory (a fleet passes one its gateways share). */
+        public Builder revocations(Revocations revocations) {
+            this.revocations = revocations;
             return this;
         }
 

@@ -4,15 +4,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import tmc.auth.Authenticator;
+import tmc.auth.Principal;
+import tmc.auth.TokenClaims;
 import tmc.rfb.CloseStatus;
 
 /**
- * The live browser sessions: enforces the connection caps when a session registers and closes sessions on an
- * administrator's request (revocation must not wait for tokens to expire).
+ * The live browser sessions: enforces the connection caps when a session registers, closes sessions on an
+ * administrator's request, and ends those whose token has expired or been revoked since ({@link #sweep}).
  *
  * <p>Thread safe; closing runs outside the lock.
  */
 public final class SessionRegistry {
+    static final String EXPIRED_REASON = "the token expired";
+    static final String REVOKED_REASON = "session revoked by an administrator";
+
     /** A live session as the registry sees it. */
     public interface Live {
         SessionInfo info();
@@ -24,16 +30,37 @@ public final class SessionRegistry {
         void close(CloseStatus status, String detail);
     }
 
-    /** Who holds a session. */
-    public record SessionInfo(String id, String vmId, String tenant, String user, String tokenId, boolean viewOnly,
-            String remote, Instant started) {}
+    /** Who holds a session, and with which token. */
+    public record SessionInfo(String id, String vmId, TokenClaims claims, String remote, Instant started) {
+        public String tenant() {
+            return claims.tenant();
+        }
+
+        public String user() {
+            return claims.user();
+        }
+
+        public Principal principal() {
+            return claims.principal();
+        }
+
+        public String tokenId() {
+            return claims.tokenId();
+        }
+
+        public boolean viewOnly() {
+            return claims.viewOnly();
+        }
+    }
 
     private final Limits limits;
+    private final Authenticator tenants;
     // Guarded by this.
     private final List<Live> sessions = new ArrayList<>();
 
-    public SessionRegistry(Limits limits) {
+    public SessionRegistry(Limits limits, Authenticator tenants) {
         this.limits = limits;
+        this.tenants = tenants;
     }
 
     /** Adds the session unless a cap is reached; returns the refusal, or null when registered. */
@@ -48,7 +75,7 @@ public final class SessionRegistry {
         for (Live live : sessions) {
             SessionInfo o = live.info();
             token += o.tokenId().equals(s.tokenId()) ? 1 : 0;
-            user += o.user().equals(s.user()) ? 1 : 0;
+            user += o.principal().equals(s.principal()) ? 1 : 0;
             vm += o.vmId().equals(s.vmId()) ? 1 : 0;
         }
         if (token >= limits.perToken()) {
@@ -79,21 +106,8 @@ public final class SessionRegistry {
         return sessions.size();
     }
 
-    /** Closes every live session of the VM; returns how many. */
-    public int closeVm(String vmId, CloseStatus status, String detail) {
-        return closeWhere(s -> s.vmId().equals(vmId), status, detail);
-    }
-
-    /** Closes every live session of the user ({@code sub}); returns how many. */
-    public int closeUser(String user, CloseStatus status, String detail) {
-        return closeWhere(s -> s.user().equals(user), status, detail);
-    }
-
-    public int closeAll(CloseStatus status, String detail) {
-        return closeWhere(s -> true, status, detail);
-    }
-
-    private int closeWhere(Predicate<SessionInfo> which, CloseStatus status, String detail) {
+    /** Closes every live session that matches; returns what each held, for the deny-list. */
+    public List<SessionInfo> close(Predicate<SessionInfo> which, CloseStatus status, String detail) {
         List<Live> doomed;
         synchronized (this) {
             doomed = sessions.stream().filter(s -> which.test(s.info())).toList();
@@ -102,6 +116,34 @@ public final class SessionRegistry {
         for (Live live : doomed) {
             live.close(status, detail);
         }
-        return doomed.size();
+        return doomed.stream().map(Live::info).toList();
+    }
+
+    /** Closes every live session of the VM; returns how many. */
+    public int closeVm(String vmId, CloseStatus status, String detail) {
+        return close(s -> s.vmId().equals(vmId), status, detail).size();
+    }
+
+    public int closeAll(CloseStatus status, String detail) {
+        return close(s -> true, status, detail).size();
+    }
+
+    /**
+     * Ends the sessions whose token has expired (4401) or was revoked, here or by another gateway sharing the
+     * deny-list (4403). The gateway calls it every second; it returns how many it closed.
+     */
+    public int sweep() {
+        int closed = 0;
+        for (Live live : list()) {
+            SessionInfo info = live.info();
+            String denial = tenants.revocations().denial(info.claims());
+            CloseStatus status = tenants.expired(info.claims())
+                    ? new CloseStatus(CloseStatus.UNAUTHORIZED, EXPIRED_REASON)
+                    : denial != null ? new CloseStatus(CloseStatus.FORBIDDEN, REVOKED_REASON) : null;
+            if (status != null) {
+                closed += close(s -> s == info, status, denial != null ? denial : EXPIRED_REASON).size();
+            }
+        }
+        return closed;
     }
 }

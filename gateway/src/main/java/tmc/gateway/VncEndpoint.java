@@ -139,9 +139,8 @@ public final class VncEndpoint implements FrameHandler {
         }
         VmConfig vm = decision.vm();
         Limits limits = config.limits();
-        SessionRegistry.SessionInfo info = new SessionRegistry.SessionInfo(id, vm.id(),
-                decision.claims().tenant(), decision.claims().user(),
-                decision.claims().tokenId(), decision.claims().viewOnly(), remote, Instant.now());
+        SessionRegistry.SessionInfo info = new SessionRegistry.SessionInfo(id, vm.id(), decision.claims(), remote,
+                Instant.now());
         RelaySettings settings = new RelaySettings(limits.handshakeTimeout(), limits.maxCutTextBytes(),
                 limits.chunkBytes(), limits.maxInFlightBytes());
         Live live = new Live(info);

@@ -15,6 +15,7 @@ import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import tmc.render.Bitmap;
 import tmc.render.MessageRenderer;
+import tmc.render.RenderGate;
 import tmc.render.RenderRequest;
 import tmc.store.Button;
 import tmc.store.Message;
@@ -53,6 +54,11 @@ public final class OverlayCommand {
                                               int screenWidth, int screenHeight) {
         int w = Math.max(RenderRequest.MIN_SCREEN_WIDTH, Math.min(RenderRequest.MAX_SCREEN, screenWidth));
         int h = Math.max(RenderRequest.MIN_SCREEN_HEIGHT, Math.min(RenderRequest.MAX_SCREEN, screenHeight));
+        // A screen beyond any real one (a guest can set odd modes): draw for the largest real size instead.
+        if (!RenderRequest.fitsRealScreen(w, h)) {
+            w = Math.min(w, w >= h ? RenderRequest.MAX_SCREEN : RenderRequest.MAX_SCREEN_SHORT_SIDE);
+            h = Math.min(h, h > w ? RenderRequest.MAX_SCREEN : RenderRequest.MAX_SCREEN_SHORT_SIDE);
+        }
         return new RenderRequest(title, body, RenderRequest.Severity.valueOf(severity.toUpperCase(Locale.ROOT)),
                 buttons.stream().map(b -> new RenderRequest.Label(b.id(), b.label())).toList(), w, h);
     }
@@ -94,7 +100,7 @@ public final class OverlayCommand {
         }
         if (mine) {
             try {
-                Bitmap b = MessageRenderer.render(renderRequest(m, screenWidth, screenHeight));
+                Bitmap b = RenderGate.render(renderRequest(m, screenWidth, screenHeight));
                 f.complete(new Rendered(b, pixels(b)));
             } catch (RuntimeException e) {
                 synchronized (RENDERS) {

@@ -8,9 +8,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -21,31 +22,73 @@ import tmc.store.OutboxEvent;
 import tmc.store.Store;
 
 /**
- * Delivers every outbox event to each configured webhook URL as a JSON POST, signed with HMAC-SHA256 over the
- * exact body ({@code X-Tmc-Signature: sha256=<hex>}), in outbox order, at least once. A URL that fails (non-2xx,
- * timeout, refused) gets the same event again after a backoff (1 s doubling to 60 s): later events wait, so the
- * order holds. How far each URL got is stored, so a restarted gateway goes on where the last one stopped.
+ * Delivers every outbox event to each configured webhook URL as a JSON POST signed the Standard Webhooks way
+ * (standardwebhooks.com): {@code webhook-id} (the same on every retry of an event), {@code webhook-timestamp}
+ * (seconds since the epoch, at each attempt) and {@code webhook-signature: v1,<base64 HMAC-SHA256 over
+ * id.timestamp.body>}, with the secret given as {@code whsec_<base64>}. A receiver checks the signature and refuses
+ * a timestamp too far from its clock, which stops replays; the id lets it drop duplicates. In outbox order, at least
+ * once: a URL that fails (non-2xx, timeout, refused) gets the same event again after a backoff (1 s doubling to
+ * 60 s); later events wait, so the order holds. How far each URL got is stored, so a restarted gateway goes on where
+ * the last one stopped.
+ *
+ * <p>URLs may hold credentials (a token in the path or query), so they appear in no log line and no thread name:
+ * each webhook is named by its label ({@code webhooks[0]} or the configured {@code name}).
  *
  * <p>A URL seen for the first time starts with the events from then on (no flood of history).
  */
 public final class WebhookDispatcher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WebhookDispatcher.class.getName());
-    public static final String SIGNATURE_HEADER = "X-Tmc-Signature";
+    public static final String ID_HEADER = "webhook-id";
+    public static final String TIMESTAMP_HEADER = "webhook-timestamp";
+    public static final String SIGNATURE_HEADER = "webhook-signature";
+    public static final String SECRET_PREFIX = "whsec_";
 
-    /** One webhook: where to POST and the HMAC key. */
-    public record Target(URI url, byte[] secret) {
+    /** One webhook: where to POST, the HMAC key (the bytes of its whsec_ form), and its name for logs. */
+    public record Target(URI url, byte[] secret, String label) {
         public Target {
             if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
-                throw new IllegalArgumentException("webhook URL must be http or https: " + url);
+                throw new IllegalArgumentException("webhook URL must be http or https");
             }
             if (secret == null || secret.length == 0) {
-                throw new IllegalArgumentException("webhook " + url + " needs a secret");
+                throw new IllegalArgumentException("webhook " + label + " needs a secret");
             }
             secret = secret.clone();
         }
+
+        @Override
+        public byte[] secret() {
+            return secret.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "Target{" + label + "}";
+        }
+    }
+
+    /**
+     * The key of a {@code whsec_<base64>} secret, or {@link IllegalArgumentException} saying what is wrong. Standard
+     * Webhooks keys are 24 to 64 random bytes.
+     */
+    public static byte[] secretKey(String whsec) {
+        if (whsec == null || !whsec.startsWith(SECRET_PREFIX)) {
+            throw new IllegalArgumentException("expected whsec_ followed by the base64 of 24 to 64 random bytes"
+                    + " (Standard Webhooks), e.g. whsec_$(openssl rand -base64 32)");
+        }
+        byte[] key;
+        try {
+            key = Base64.getDecoder().decode(whsec.substring(SECRET_PREFIX.length()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not valid base64 after whsec_");
+        }
+        if (key.length < 24 || key.length > 64) {
+            throw new IllegalArgumentException("the key after whsec_ must be 24 to 64 bytes, got " + key.length);
+        }
+        return key;
     }
 
     private final Store store;
+    private final Clock clock;
     private final List<Target> targets;
     private final HttpClient http;
     private final Duration minBackoff;
@@ -53,13 +96,14 @@ public final class WebhookDispatcher implements AutoCloseable {
     private final List<Worker> workers = new ArrayList<>();
     private AutoCloseable subscription;
 
-    public WebhookDispatcher(Store store, EventBus bus, List<Target> targets) {
-        this(store, bus, targets, Duration.ofSeconds(1), Duration.ofSeconds(60));
+    public WebhookDispatcher(Store store, EventBus bus, List<Target> targets, Clock clock) {
+        this(store, bus, targets, clock, Duration.ofSeconds(1), Duration.ofSeconds(60));
     }
 
-    public WebhookDispatcher(Store store, EventBus bus, List<Target> targets, Duration minBackoff,
+    public WebhookDispatcher(Store store, EventBus bus, List<Target> targets, Clock clock, Duration minBackoff,
                              Duration maxBackoff) {
         this.store = store;
+        this.clock = clock;
         this.targets = List.copyOf(targets);
         this.minBackoff = minBackoff;
         this.maxBackoff = maxBackoff;
@@ -73,20 +117,26 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     public WebhookDispatcher start() {
         for (Worker w : workers) {
-            w.thread = Thread.ofVirtual().name("webhook " + w.target.url()).start(w::run);
+            w.thread = Thread.ofVirtual().name("webhook " + w.target.label()).start(w::run);
         }
         return this;
     }
 
-    /** The header value for {@code body} signed with {@code secret}. */
-    public static String signature(byte[] secret, byte[] body) {
+    /** The {@code webhook-signature} value: {@code v1,} and the base64 HMAC-SHA256 of {@code id.timestamp.body}. */
+    public static String signature(byte[] key, String id, long timestamp, byte[] body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8));
+            return "v1," + Base64.getEncoder().encodeToString(mac.doFinal(body));
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The {@code webhook-id} of an event: the same for every attempt, unique across the fleet (the outbox seq). */
+    public static String eventId(OutboxEvent e) {
+        return "tmc_evt_" + e.seq();
     }
 
     /** The JSON body sent for an event (also what the SSE stream sends as data). */
@@ -143,7 +193,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                         store.setWebhookCursor(url, cursor);
                     }
                 } catch (RuntimeException e) {
-                    LOG.warning("webhook " + url + ": cannot read its cursor: " + e.getMessage());
+                    LOG.warning("webhook " + target.label() + ": cannot read its cursor: " + e.getMessage());
                     cursor = -1;
                     try {
                         pause(backoff);
@@ -181,7 +231,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
-                    LOG.warning("webhook " + url + ": " + e.getMessage());
+                    LOG.warning("webhook " + target.label() + ": " + e.getMessage());
                     try {
                         pause(backoff);
                     } catch (InterruptedException ie) {
@@ -200,11 +250,14 @@ public final class WebhookDispatcher implements AutoCloseable {
 
         private boolean post(OutboxEvent e) throws InterruptedException {
             byte[] body = body(e).getBytes(StandardCharsets.UTF_8);
+            String id = eventId(e);
+            long timestamp = clock.instant().getEpochSecond();
             HttpRequest req = HttpRequest.newBuilder(target.url())
                     .timeout(Duration.ofSeconds(10))
                     .header("Content-Type", "application/json")
-                    .header(SIGNATURE_HEADER, signature(target.secret(), body))
-                    .header("X-Tmc-Event-Id", Long.toString(e.seq()))
+                    .header(ID_HEADER, id)
+                    .header(TIMESTAMP_HEADER, Long.toString(timestamp))
+                    .header(SIGNATURE_HEADER, signature(target.secret(), id, timestamp, body))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                     .build();
             try {
@@ -212,9 +265,10 @@ public final class WebhookDispatcher implements AutoCloseable {
                 if (r.statusCode() / 100 == 2) {
                     return true;
                 }
-                LOG.info("webhook " + target.url() + ": event " + e.seq() + " got HTTP " + r.statusCode());
+                LOG.info("webhook " + target.label() + ": event " + e.seq() + " got HTTP " + r.statusCode());
             } catch (IOException ex) {
-                LOG.info("webhook " + target.url() + ": event " + e.seq() + ": " + ex);
+                // The exception's text may quote the URL: log its kind only.
+                LOG.info("webhook " + target.label() + ": event " + e.seq() + ": " + ex.getClass().getSimpleName());
             }
             return false;
         }

@@ -13,12 +13,21 @@ public record RenderRequest(String title, String body, Severity severity, List<L
     public static final int MAX_BODY_CHARS = 4000;
     public static final int MAX_BUTTONS = 4;
     public static final int MAX_LABEL_CHARS = 40;
-    /** QEMU's VNC server refuses larger framebuffers; so do we. */
-    public static final int MAX_SCREEN = 8192;
+    /**
+     * The largest screens that exist (8K UHD, 7680x4320), either way round: a larger size is no screen's, only a way
+     * to make the renderer allocate more.
+     */
+    public static final int MAX_SCREEN = 7680;
+    public static final int MAX_SCREEN_SHORT_SIDE = 4320;
     public static final int MIN_SCREEN_WIDTH = 320;
     public static final int MIN_SCREEN_HEIGHT = 200;
 
     public enum Severity { INFO, WARNING, CRITICAL }
+
+    /** Whether a screen of this size exists: at most 7680 on its long side and 4320 on its short one. */
+    public static boolean fitsRealScreen(int width, int height) {
+        return Math.max(width, height) <= MAX_SCREEN && Math.min(width, height) <= MAX_SCREEN_SHORT_SIDE;
+    }
 
     /** A button: {@code id} names its hot-spot. */
     public record Label(String id, String label) {
@@ -45,9 +54,10 @@ public record RenderRequest(String title, String body, Severity severity, List<L
             }
         }
         if (screenWidth < MIN_SCREEN_WIDTH || screenHeight < MIN_SCREEN_HEIGHT
-                || screenWidth > MAX_SCREEN || screenHeight > MAX_SCREEN) {
+                || !fitsRealScreen(screenWidth, screenHeight)) {
             throw new IllegalArgumentException("screen " + screenWidth + "x" + screenHeight + " outside "
-                    + MIN_SCREEN_WIDTH + "x" + MIN_SCREEN_HEIGHT + ".." + MAX_SCREEN + "x" + MAX_SCREEN);
+                    + MIN_SCREEN_WIDTH + "x" + MIN_SCREEN_HEIGHT + ".." + MAX_SCREEN + "x" + MAX_SCREEN_SHORT_SIDE
+                    + " (either way round)");
         }
         buttons = List.copyOf(buttons);
     }

@@ -159,6 +159,25 @@ class AdminApiTest {
         assertTrue(hs.get(0).path("x").asInt() + hs.get(0).path("width").asInt() <= img.getWidth());
     }
 
+    /** Previews are for screens that exist, and only a few render at once: beyond that, 429 with Retry-After. */
+    @Test
+    void renderIsBounded() throws Exception {
+        String preview = "{\"title\": \"t\", \"width\": %d, \"height\": %d}";
+        String sizes = "width x height must be a real screen size, from 320x200 to 7680x4320 either way round";
+        for (int[] wh : new int[][] {{7681, 1080}, {1920, 7681}, {5000, 5000}, {8192, 8192}, {319, 600}}) {
+            ApiFixture.Response r = f.post("/render", String.format(preview, wh[0], wh[1]));
+            assertEquals("400 bad_size " + sizes, r.status() + " " + r.json().path("error").asText() + " "
+                    + r.json().path("detail").asText(), wh[0] + "x" + wh[1]);
+        }
+        try (AutoCloseable busy = tmc.render.RenderGate.occupyAll()) {
+            ApiFixture.Response r = f.post("/render", String.format(preview, 800, 600));
+            assertEquals(429, r.status(), r.toString());
+            assertEquals("1", r.header("Retry-After"));
+            assertEquals("too_many_renders", r.json().path("error").asText());
+        }
+        assertEquals(200, f.post("/render", String.format(preview, 800, 600)).status());
+    }
+
     @Test
     void sseReplaysWhatWasMissed() throws Exception {
         String id = f.post("/messages", "{\"vms\": [\"vm2\"], \"title\": \"Replay\"}").json().path("id").asText();
@@ -189,7 +208,7 @@ class AdminApiTest {
     @Test
     void badInputsAreRefusedAndChangeNothing() throws Exception {
         String tenantToken = ApiFixture.token("bob", "acme", List.of());
-        String noRole = ApiFixture.token("carol", null, null);
+        String noRole = ApiFixture.token("carol", null, List.of("viewer")); // the admins' audience, not their role
         String wrongSig = ApiFixture.admin().substring(0, ApiFixture.admin().lastIndexOf('.') + 1) + "AAAA";
         String ok = "{\"vms\": [\"vm1\"], \"title\": \"t\"}";
         record Case(String name, String method, String path, String token, String contentType, String body,
@@ -199,9 +218,12 @@ class AdminApiTest {
                 new Case("no token", "POST", "/messages", null, "application/json", ok, 401, "unauthorized"),
                 new Case("bad signature", "POST", "/messages", wrongSig, "application/json", ok, 401, "unauthorized"),
                 new Case("garbage token", "POST", "/messages", "x.y.z", "application/json", ok, 401, "unauthorized"),
-                new Case("tenant token", "POST", "/messages", tenantToken, "application/json", ok, 403, "forbidden"),
+                new Case("tenant token (another trust domain)", "POST", "/messages", tenantToken, "application/json",
+                        ok, 401, "unauthorized"),
                 new Case("no admin role", "POST", "/messages", noRole, "application/json", ok, 403, "forbidden"),
-                new Case("tenant token GET", "GET", "/messages", tenantToken, null, null, 403, "forbidden"),
+                new Case("tenant token GET", "GET", "/messages", tenantToken, null, null, 401, "unauthorized"),
+                new Case("token in the URL", "GET", "/events?token=" + ApiFixture.admin(), null, null, null, 401,
+                        "unauthorized"),
                 new Case("bad JSON", "POST", "/messages", ApiFixture.admin(), "application/json", "{\"vms\": [", 400,
                         "bad_json"),
                 new Case("JSON array", "POST", "/messages", ApiFixture.admin(), "application/json", "[]", 400,
@@ -335,7 +357,9 @@ class AdminApiTest {
         // Served by tmc.gateway.SessionsServlet; documented in the same openapi.yaml, so observed here too.
         assertEquals(200, f.get("/sessions").status());
         assertEquals(401, f.call("GET", "/sessions", null, null, null, Map.of()).status());
-        assertEquals(403, f.call("GET", "/sessions", ApiFixture.token("bob", "acme", List.of()), null, null,
+        assertEquals(401, f.call("GET", "/sessions", ApiFixture.token("bob", "acme", List.of()), null, null,
+                Map.of()).status());
+        assertEquals(403, f.call("GET", "/sessions", ApiFixture.token("carol", null, List.of("viewer")), null, null,
                 Map.of()).status());
         assertEquals(400, f.call("DELETE", "/sessions", ApiFixture.admin(), null, null, Map.of()).status());
         ApiFixture.Response r = f.call("DELETE", "/sessions?vm=vm1", ApiFixture.admin(), null, null, Map.of());

@@ -46,9 +46,12 @@ import tmc.messages.WebhookDispatcher;
  */
 final class ApiFixture implements AutoCloseable {
     static final String SECRET = "tmc-api-test-secret-0123456789abcdef0123";
-    static final String WEBHOOK_SECRET = "webhook-secret-0123456789";
+    /** Standard Webhooks form: whsec_ and the base64 of the key (32 bytes here). */
+    static final String WEBHOOK_SECRET = "whsec_" + java.util.Base64.getEncoder().encodeToString(
+            "webhook-secret-0123456789abcdef".getBytes(StandardCharsets.UTF_8));
     static final String ISSUER = "https://issuer.tmc.test";
     static final String AUDIENCE = "tmc-gateway";
+    static final String ADMIN_AUDIENCE = AUDIENCE + "-admin";
     static final ObjectMapper JSON = new ObjectMapper();
     /** Every (method, route template, status) any API test saw: OpenApiTest checks each is documented. */
     static final Set<String> OBSERVED = ConcurrentHashMap.newKeySet();
@@ -66,7 +69,16 @@ final class ApiFixture implements AutoCloseable {
     }
 
     ApiFixture(List<Vm> vms, Path storeDir) throws Exception {
-        this(vms, storeDir, null, null);
+        this(vms, storeDir, null, null, java.time.Clock.systemUTC());
+    }
+
+    ApiFixture(List<Vm> vms, Path storeDir, java.time.Clock clock) throws Exception {
+        this(vms, storeDir, null, null, clock);
+    }
+
+    ApiFixture(List<Vm> vms, Path storeDir, String extraSection,
+               java.util.function.Function<MessagesExtension, GatewayServer.Extension> extra) throws Exception {
+        this(vms, storeDir, extraSection, extra, java.time.Clock.systemUTC());
     }
 
     /**
@@ -74,7 +86,8 @@ final class ApiFixture implements AutoCloseable {
      * an extension installed after the message extension, made from it.
      */
     ApiFixture(List<Vm> vms, Path storeDir, String extraSection,
-               java.util.function.Function<MessagesExtension, GatewayServer.Extension> extra) throws Exception {
+               java.util.function.Function<MessagesExtension, GatewayServer.Extension> extra, java.time.Clock clock)
+            throws Exception {
         webhook = new WebhookReceiver();
         String config = configJson(vms, storeDir, webhook.url());
         if (extraSection != null) {
@@ -82,7 +95,7 @@ final class ApiFixture implements AutoCloseable {
         }
         GatewayConfig cfg = new ConfigLoader(Map.of()).parse(config);
         messages = new MessagesExtension(Map.of());
-        GatewayServer.Builder b = GatewayServer.builder(cfg).extension(messages);
+        GatewayServer.Builder b = GatewayServer.builder(cfg).clock(clock).extension(messages);
         if (extra != null) {
             b.extension(extra.apply(messages));
         }
@@ -101,7 +114,8 @@ final class ApiFixture implements AutoCloseable {
                 + "\"jwt\":{\"issuer\":\"" + ISSUER + "\",\"audience\":\"" + AUDIENCE + "\",\"hs256Secret\":\""
                 + SECRET + "\"},\"vms\":[" + vmJson + "],"
                 + "\"store\":{\"path\":\"" + storeDir.resolve("tmc") + "\"},"
-                + "\"webhooks\":[{\"url\":\"" + webhookUrl + "\",\"secret\":\"" + WEBHOOK_SECRET + "\"}]}";
+                + "\"webhooks\":[{\"url\":\"" + webhookUrl + "\",\"secret\":\"" + WEBHOOK_SECRET
+                + "\",\"allowHttp\":true}]}";
     }
 
     static Path tempStore() throws IOException {
@@ -114,9 +128,11 @@ final class ApiFixture implements AutoCloseable {
         return gateway.uri().resolve("/api/v1" + path);
     }
 
+    /** A tenant token ({@code roles} null), or an admin one (the admins' audience). */
     static String token(String subject, String tenant, List<String> roles) {
         try {
-            JWTClaimsSet.Builder b = new JWTClaimsSet.Builder().issuer(ISSUER).audience(AUDIENCE).subject(subject)
+            JWTClaimsSet.Builder b = new JWTClaimsSet.Builder().issuer(ISSUER)
+                    .audience(roles == null || roles.isEmpty() ? AUDIENCE : ADMIN_AUDIENCE).subject(subject)
                     .issueTime(new Date()).expirationTime(Date.from(Instant.now().plusSeconds(600)));
             if (tenant != null) {
                 b.claim("tenant", tenant);
@@ -134,8 +150,9 @@ final class ApiFixture implements AutoCloseable {
 
     /** A browser session to {@code vm} through the gateway, as noVNC opens it. */
     tmc.testkit.WebSocketTransport openVnc(String vm, String token) throws IOException {
-        URI ws = URI.create("ws://127.0.0.1:" + gateway.port() + "/vnc/" + vm + "?token=" + token);
-        return tmc.testkit.WebSocketTransport.connect(ws, Map.of("Origin", "http://localhost"), List.of("binary"));
+        URI ws = URI.create("ws://127.0.0.1:" + gateway.port() + "/vnc/" + vm);
+        return tmc.testkit.WebSocketTransport.connect(ws, Map.of("Origin", "http://localhost",
+                "Authorization", "Bearer " + token), List.of("binary"));
     }
 
     static String admin() {
@@ -273,7 +290,8 @@ final class ApiFixture implements AutoCloseable {
                 byte[] body = ex.getRequestBody().readAllBytes();
                 attempts.incrementAndGet();
                 String sig = ex.getRequestHeaders().getFirst(WebhookDispatcher.SIGNATURE_HEADER);
-                String expected = WebhookDispatcher.signature(WEBHOOK_SECRET.getBytes(StandardCharsets.UTF_8), body);
+                String expected = standardWebhookSignature(ex.getRequestHeaders().getFirst("webhook-id"),
+                        ex.getRequestHeaders().getFirst("webhook-timestamp"), body);
                 int status;
                 if (!expected.equals(sig)) {
                     badSignatures.add(sig);
@@ -292,6 +310,27 @@ final class ApiFixture implements AutoCloseable {
 
         String url() {
             return "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+        }
+
+        /**
+         * What a Standard Webhooks receiver computes, written from the specification rather than with the
+         * gateway's code: v1, then base64(HMAC-SHA256(base64-decoded secret, id.timestamp.body)); a timestamp more
+         * than five minutes off is refused (replays).
+         */
+        static String standardWebhookSignature(String id, String timestamp, byte[] body) {
+            try {
+                if (id == null || timestamp == null
+                        || Math.abs(Long.parseLong(timestamp) - Instant.now().getEpochSecond()) > 300) {
+                    return "refused";
+                }
+                javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+                mac.init(new javax.crypto.spec.SecretKeySpec(java.util.Base64.getDecoder().decode(
+                        WEBHOOK_SECRET.substring("whsec_".length())), "HmacSHA256"));
+                mac.update((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8));
+                return "v1," + java.util.Base64.getEncoder().encodeToString(mac.doFinal(body));
+            } catch (java.security.GeneralSecurityException | NumberFormatException e) {
+                return "refused";
+            }
         }
 
         List<String> states(String messageId, String vm) {

@@ -66,7 +66,8 @@ class JwtVerifierTest {
         assertTrue(c.viewOnly());
         assertEquals(Set.of("tmc-admin", "x"), c.roles());
         assertTrue(c.hasRole("tmc-admin"));
-        assertEquals("jti:j1", c.tokenId());
+        assertEquals("j1", c.jti());
+        assertTrue(c.tokenId().startsWith("sha256:"), c.tokenId());
         assertEquals(NOW.plusSeconds(60), c.expiresAt());
 
         TokenClaims plain = verifier.verify(sign(claims()));
@@ -120,5 +121,32 @@ class JwtVerifierTest {
         now[0] = NOW.plusSeconds(11); // both expired: room again
         guard.use("iss", "b", NOW.plusSeconds(100), Duration.ZERO);
         assertEquals(1, guard.size());
+    }
+
+    /** The per-token cap and the deny-list see one token however the base64 of its signature is spelled. */
+    @Test
+    void tokenIdIgnoresTheSpellingOfTheSignature() throws Exception {
+        String token = sign(claims());
+        // 32 signature bytes take 43 base64url characters: the last one carries 2 unused bits.
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        char last = token.charAt(token.length() - 1);
+        String respelled = token.substring(0, token.length() - 1) + alphabet.charAt(alphabet.indexOf(last) ^ 1);
+        TokenClaims a = verifier.verify(token);
+        TokenClaims b = verifier.verify(respelled);
+        assertTrue(!token.equals(respelled));
+        assertEquals(a.tokenId(), b.tokenId());
+        assertEquals(a.principal(), b.principal());
+    }
+
+    @Test
+    void maximumTokenAgeNeedsIatAndRefusesOldTokens() throws Exception {
+        JwtVerifier aged = new JwtVerifier(new JwtSettings("iss", "aud", SECRET, null, JwtSettings.ASYMMETRIC_ALGORITHMS, Duration.ofSeconds(30),
+                8192, "roles", "tmc-admin", Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofHours(1)),
+                Clock.fixed(NOW, ZoneOffset.UTC));
+        assertEquals("token has no iat claim (the gateway limits the age of tokens)", assertThrows(
+                AuthException.class, () -> aged.verify(sign(claims()))).getMessage());
+        aged.verify(sign(claims().issueTime(Date.from(NOW.minusSeconds(3600 + 30)))));
+        assertEquals("token older than the maximum token age (3600 s)", assertThrows(AuthException.class,
+                () -> aged.verify(sign(claims().issueTime(Date.from(NOW.minusSeconds(3600 + 31)))))).getMessage());
     }
 }

@@ -121,7 +121,7 @@ class CapsTest {
     void adminListsLiveSessions() throws Exception {
         live("vm1", Tokens.hs256(Tokens.claims("alice", "acme")));
         live("vm2", Tokens.hs256(Tokens.claims("bob", "acme").claim("view_only", true)));
-        String admin = Tokens.hs256(Tokens.claims("root", null).claim("roles", List.of("tmc-admin")));
+        String admin = Tokens.hs256(Tokens.admin("root"));
         java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.server.uri() + "/api/v1/sessions"))
                         .header("Authorization", "Bearer " + admin).build(),
@@ -142,8 +142,8 @@ class CapsTest {
                         .header("Authorization", "Bearer " + admin).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(400, bad.statusCode());
-        assertEquals("{\"error\":\"bad_request\",\"detail\":\"give exactly one of the query parameters vm and user\"}",
-                bad.body());
+        assertEquals("{\"error\":\"bad_request\",\"detail\":\"give exactly one of the query parameters user (with"
+                + " tenant), session, jti and vm\"}", bad.body());
     }
 
     /** Accepts connections and never speaks: sessions to it wait in their handshake. */

@@ -38,8 +38,10 @@ class ConfigLoaderTest {
         GatewayConfig config = new ConfigLoader(Map.of()).load(Path.of("config/example.json"));
         assertEquals(2, config.vms().size());
         VmConfig first = config.vms().get(0);
-        assertEquals(ServerAddress.tcp("127.0.0.1", 5971), first.vnc());
-        assertEquals("s3cret", first.vncPassword());
+        assertEquals(ServerAddress.unix(Path.of("/run/tmc/demo-1/vnc.sock")), first.vnc());
+        assertEquals(null, first.vncPassword());
+        assertEquals("tmc-admin", config.adminJwt().audience());
+        assertEquals("https://sso.example.test/realms/ops", config.adminJwt().issuer());
         assertEquals(ServerAddress.unix(Path.of("/run/tmc/demo-1/qmp.sock")), first.qmp());
         assertEquals(ServerAddress.unix(Path.of("/run/tmc/demo-2/vnc.sock")), config.vms().get(1).vnc());
         assertEquals("realm_access.roles", config.jwt().roleClaim());
@@ -57,6 +59,33 @@ class ConfigLoaderTest {
         assertTrue(config.section("webhooks").orElseThrow().isArray());
         assertEquals("roles", config.jwt().roleClaim());
         assertEquals(Duration.ofSeconds(30), config.jwt().clockSkew());
+    }
+
+    @Test
+    void adminsAreATrustDomainOfTheirOwn() throws Exception {
+        GatewayConfig shared = new ConfigLoader(Map.of()).parse(GatewayFixture.config().toString());
+        assertEquals(Tokens.ADMIN_AUDIENCE, shared.adminJwt().audience());
+        assertEquals(Tokens.ISSUER, shared.adminJwt().issuer());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(shared.jwt().hs256Secret(), shared.adminJwt().hs256Secret());
+        assertEquals(Duration.ofSeconds(20), shared.ticketTtl());
+        assertEquals(null, shared.jwt().maxTokenAge());
+
+        ObjectNode root = GatewayFixture.config();
+        ((ObjectNode) root.get("jwt")).put("maxTokenAgeSeconds", 3600).put("ticketTtlSeconds", 10)
+                .putObject("admin").put("issuer", "https://ops.example").put("audience", "ops")
+                .put("jwksUrl", "https://ops.example/jwks");
+        GatewayConfig own = new ConfigLoader(Map.of()).parse(root.toString());
+        assertEquals("https://ops.example", own.adminJwt().issuer());
+        assertEquals("ops", own.adminJwt().audience());
+        assertEquals(null, own.adminJwt().hs256Secret(), "own keys: the tenants' secret does not sign admin tokens");
+        assertEquals("https://ops.example/jwks", own.adminJwt().jwksUrl().toString());
+        assertEquals(Duration.ofHours(1), own.adminJwt().maxTokenAge());
+        assertEquals(Duration.ofSeconds(10), own.ticketTtl());
+
+        GatewayConfig byEnv = new ConfigLoader(Map.of("TMC_JWT_ADMIN_HS256_SECRET", "admin-secret-0123456789abcdef-0123"))
+                .parse(GatewayFixture.config().toString());
+        assertEquals("admin-secret-0123456789abcdef-0123", new String(byEnv.adminJwt().hs256Secret(),
+                java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @Test
@@ -82,8 +111,21 @@ class ConfigLoaderTest {
                 error(c -> ((ObjectNode) c.get("jwt")).put("hs256Secret", "short")));
         assertEquals("jwt: set hs256Secret (or TMC_JWT_HS256_SECRET) or jwksUrl",
                 error(c -> ((ObjectNode) c.get("jwt")).remove("hs256Secret")));
-        assertEquals("jwt.jwksUrl: expected an http(s) URL, got 'file:/etc/keys'",
+        assertEquals("jwt.jwksUrl: expected an https URL, got 'file:/etc/keys'",
                 error(c -> ((ObjectNode) c.get("jwt")).put("jwksUrl", "file:/etc/keys")));
+        assertEquals("jwt.jwksUrl: must be https (plain http is allowed only to a loopback address), got"
+                + " 'http://idp.example/jwks'",
+                error(c -> ((ObjectNode) c.get("jwt")).put("jwksUrl", "http://idp.example/jwks")));
+        assertEquals("jwt.admin.jwksUrl: must be https (plain http is allowed only to a loopback address), got"
+                + " 'http://idp.example/jwks'",
+                error(c -> ((ObjectNode) c.get("jwt")).putObject("admin").put("jwksUrl", "http://idp.example/jwks")));
+        assertEquals("jwt.admin.audience: must differ from jwt.audience (admins are a trust domain of their own)",
+                error(c -> ((ObjectNode) c.get("jwt")).putObject("admin").put("audience",
+                        c.get("jwt").get("audience").asText())));
+        assertEquals("jwt.admin.color: unknown field",
+                error(c -> ((ObjectNode) c.get("jwt")).putObject("admin").put("color", "red")));
+        assertEquals("jwt.ticketTtlSeconds: expected an integer 1-30, got 60",
+                error(c -> ((ObjectNode) c.get("jwt")).put("ticketTtlSeconds", 60)));
         assertEquals("jwt.jwksAlgorithms[0]: 'HS256' is not one of RS256, ES256, EdDSA",
                 error(c -> ((ObjectNode) c.get("jwt")).putArray("jwksAlgorithms").add("HS256")));
         assertEquals("jwt.clockSkewSeconds: expected an integer 0-300, got 3600",

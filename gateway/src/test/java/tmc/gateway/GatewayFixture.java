@@ -5,8 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -52,19 +56,51 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewayFixture(builder.build().start());
     }
 
-    URI vncUri(String vmId, String token) {
-        String query = token == null ? "" : "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
-        return URI.create("ws://127.0.0.1:" + server.port() + "/vnc/" + vmId + query);
+    URI vncUri(String vmId) {
+        return URI.create("ws://127.0.0.1:" + server.port() + "/vnc/" + vmId);
     }
 
-    /** Opens a WebSocket like noVNC does (allowed Origin, no subprotocol). */
+    /** Opens a WebSocket as a tool does: the token in Authorization: Bearer, the allowed Origin, no subprotocol. */
     WebSocketTransport open(String vmId, String token) throws IOException {
-        return WebSocketTransport.connect(vncUri(vmId, token), Map.of("Origin", ORIGIN), List.of());
+        return open(vmId, token, Map.of("Origin", ORIGIN), List.of());
     }
 
     WebSocketTransport open(String vmId, String token, Map<String, String> headers, List<String> subprotocols)
             throws IOException {
-        return WebSocketTransport.connect(vncUri(vmId, token), headers, new ArrayList<>(subprotocols));
+        Map<String, String> all = new LinkedHashMap<>(headers);
+        if (token != null) {
+            all.put("Authorization", "Bearer " + token);
+        }
+        return WebSocketTransport.connect(vncUri(vmId), all, new ArrayList<>(subprotocols));
+    }
+
+    /** Buys a console ticket as the console page does ({@code POST /api/v1/tickets}, allowed Origin). */
+    String ticket(String vmId, String token) throws IOException, InterruptedException {
+        HttpResponse<String> r = postTicket("{\"purpose\":\"console\",\"vm\":\"" + vmId + "\"}", token, ORIGIN);
+        if (r.statusCode() != 200) {
+            throw new IOException("ticket refused: " + r.statusCode() + " " + r.body());
+        }
+        return Json.MAPPER.readTree(r.body()).get("ticket").asText();
+    }
+
+    HttpResponse<String> postTicket(String json, String token, String origin) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve("/api/v1/tickets"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (origin != null) {
+            b.header("Origin", origin);
+        }
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
+    /** Opens a WebSocket as the console page does: {@code ?ticket=}, with {@code headers} (Origin). */
+    WebSocketTransport openWithTicket(String vmId, String ticket, Map<String, String> headers) throws IOException {
+        URI uri = URI.create(vncUri(vmId) + "?ticket=" + URLEncoder.encode(ticket, StandardCharsets.UTF_8));
+        return WebSocketTransport.connect(uri, headers, new ArrayList<>());
     }
 
     @Override

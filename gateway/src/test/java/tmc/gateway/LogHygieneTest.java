@@ -34,7 +34,7 @@ class LogHygieneTest {
         String expired = Tokens.hs256(Tokens.claims("alice", "acme").expirationTime(Date.from(Instant.now()
                 .minusSeconds(3600))));
         String tampered = good.substring(0, good.length() - 3) + "AAA";
-        String admin = Tokens.hs256(Tokens.claims("root", null).claim("roles", List.of("tmc-admin")));
+        String admin = Tokens.hs256(Tokens.admin("root"));
         appender.setStream(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try (CountingListener vm = new CountingListener()) {
             ObjectNode config = GatewayFixture.config();
@@ -50,10 +50,10 @@ class LogHygieneTest {
                     ws.awaitClose(Duration.ofSeconds(10));
                 }
                 HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(gateway.server.uri()
-                                + "/api/v1/sessions?user=alice")).DELETE().header("Authorization", "Bearer " + admin)
+                                + "/api/v1/sessions?user=alice&tenant=acme")).DELETE().header("Authorization", "Bearer " + admin)
                         .build(), HttpResponse.BodyHandlers.ofString());
                 HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(gateway.server.uri()
-                                + "/api/v1/sessions?user=alice")).DELETE().header("Authorization", "Bearer " + tampered)
+                                + "/api/v1/sessions?user=alice&tenant=acme")).DELETE().header("Authorization", "Bearer " + tampered)
                         .build(), HttpResponse.BodyHandlers.ofString());
             }
         } finally {

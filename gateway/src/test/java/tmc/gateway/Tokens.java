@@ -21,6 +21,8 @@ final class Tokens {
     static final String SECRET = "tmc-test-secret-0123456789abcdef0123456789";
     static final String ISSUER = "https://issuer.tmc.test";
     static final String AUDIENCE = "tmc-gateway";
+    /** The admins' audience by default: the tenants' + "-admin". */
+    static final String ADMIN_AUDIENCE = AUDIENCE + "-admin";
 
     private Tokens() {}
 
@@ -37,6 +39,11 @@ final class Tokens {
             b.claim("tenant", tenant);
         }
         return b;
+    }
+
+    /** Valid admin claims: the admin audience and role. */
+    static JWTClaimsSet.Builder admin(String subject) {
+        return claims(subject, null).audience(ADMIN_AUDIENCE).claim("roles", List.of("tmc-admin"));
     }
 
     static String hs256(JWTClaimsSet claims) {

@@ -29,8 +29,9 @@ class UpgradeTest {
                     Socket socket = new Socket("127.0.0.1", gateway.server.port())) {
                 String token = Tokens.hs256(Tokens.claims("alice", "acme"));
                 OutputStream out = socket.getOutputStream();
-                out.write(("GET /vnc/vm1?token=" + token + " HTTP/1.1\r\n"
+                out.write(("GET /vnc/vm1 HTTP/1.1\r\n"
                         + "Host: 127.0.0.1\r\n"
+                        + "Authorization: Bearer " + token + "\r\n"
                         + "Upgrade: websocket\r\n"
                         + "Connection: Upgrade\r\n"
                         + "Origin: " + GatewayFixture.ORIGIN + "\r\n"
@@ -65,7 +66,12 @@ class UpgradeTest {
             HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(gateway.server.uri()
                     + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode());
-            assertEquals("{\"status\":\"ok\",\"sessions\":0,\"vms\":0}", health.body());
+            assertEquals("ok\n", health.body(), "without an admin token, /healthz says nothing more");
+            String admin = Tokens.hs256(Tokens.admin("ops"));
+            HttpResponse<String> counts = http.send(HttpRequest.newBuilder(URI.create(gateway.server.uri()
+                    + "/healthz")).header("Authorization", "Bearer " + admin).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals("{\"status\":\"ok\",\"sessions\":0,\"vms\":0}", counts.body());
         }
     }
 }

@@ -68,10 +68,10 @@ class DemoTest {
             JsonNode vm = info.path("vms").get(0);
             assertEquals("demo-1", vm.path("id").asText());
 
-            URI uri = URI.create("ws://127.0.0.1:" + port + "/vnc/demo-1?token="
-                    + URLEncoder.encode(vm.path("token").asText(), StandardCharsets.UTF_8));
-            WebSocketTransport ws = WebSocketTransport.connect(uri,
-                    Map.of("Origin", "http://127.0.0.1:" + port), List.of("binary"));
+            // A tool sends the token as Authorization: Bearer (a browser page buys a ticket with it).
+            URI uri = URI.create("ws://127.0.0.1:" + port + "/vnc/demo-1");
+            WebSocketTransport ws = WebSocketTransport.connect(uri, Map.of("Origin", "http://127.0.0.1:" + port,
+                    "Authorization", "Bearer " + vm.path("token").asText()), List.of("binary"));
             try (RfbClient rfb = RfbClient.connect(ws, null)) {
                 // The guest's banner: some non-black pixels on its text console.
                 rfb.awaitFrame(c -> {
