@@ -60,6 +60,14 @@ final class GatewayFixture implements AutoCloseable {
         return URI.create("ws://127.0.0.1:" + server.port() + "/vnc/" + vmId);
     }
 
+    /**
+     * The URL a browser opens for {@code vmId}: {@code ?ticket=}, bought with {@code token} from this fixture's
+     * Origin (the gateway refuses tokens in URLs).
+     */
+    URI vncUri(String vmId, String token) throws IOException, InterruptedException {
+        return URI.create(vncUri(vmId) + "?ticket=" + URLEncoder.encode(ticket(vmId, token), StandardCharsets.UTF_8));
+    }
+
     /** Opens a WebSocket as a tool does: the token in Authorization: Bearer, the allowed Origin, no subprotocol. */
     WebSocketTransport open(String vmId, String token) throws IOException {
         return open(vmId, token, Map.of("Origin", ORIGIN), List.of());
