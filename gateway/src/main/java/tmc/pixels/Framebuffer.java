@@ -125,6 +125,32 @@ public final class Framebuffer {
         return maxX < 0 ? null : new Rect(x + minX, y + minY, maxX - minX + 1, maxY - minY + 1);
     }
 
+    /**
+     * Writes 0x00RRGGBB pixels (row by row, width r.width()) into {@code r}, which must lie inside; returns the
+     * bounding box of those that changed, or null.
+     */
+    public synchronized Rect write(Rect r, int[] rgb) {
+        if (!bounds().contains(r)) throw new IllegalArgumentException(r + " outside " + width + "x" + height);
+        int minX = Integer.MAX_VALUE;
+        int maxX = -1;
+        int minY = -1;
+        int maxY = -1;
+        for (int row = 0; row < r.height(); row++) {
+            int dst = (r.y() + row) * width + r.x();
+            int src = row * r.width();
+            for (int col = 0; col < r.width(); col++) {
+                if (pixels[dst + col] != rgb[src + col]) {
+                    pixels[dst + col] = rgb[src + col];
+                    minX = Math.min(minX, col);
+                    maxX = Math.max(maxX, col);
+                    if (minY < 0) minY = row;
+                    maxY = row;
+                }
+            }
+        }
+        return maxX < 0 ? null : new Rect(r.x() + minX, r.y() + minY, maxX - minX + 1, maxY - minY + 1);
+    }
+
     /** Copies the pixels of {@code r} (which must lie inside) into {@code out}, row by row, width r.width(). */
     public synchronized void read(Rect r, int[] out) {
         if (!bounds().contains(r)) throw new IllegalArgumentException(r + " outside " + width + "x" + height);

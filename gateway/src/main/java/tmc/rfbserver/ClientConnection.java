@@ -29,6 +29,7 @@ final class ClientConnection {
     private final ServerSession session;
     private final boolean viewOnly;
     private final String name;
+    private final InputSink input;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
@@ -50,8 +51,10 @@ final class ClientConnection {
     private final TightEncoder tight = new TightEncoder();
     private long bytesSent;
 
-    ClientConnection(RfbDesktop desktop, ByteChannel channel, String password, boolean viewOnly, String name) {
+    ClientConnection(RfbDesktop desktop, ByteChannel channel, String password, boolean viewOnly, String name,
+            InputSink input) {
         this.desktop = desktop;
+        this.input = input;
         this.channel = channel;
         this.viewOnly = viewOnly;
         this.name = name;
@@ -190,15 +193,15 @@ final class ClientConnection {
                 wake.signalAll();
             });
             case ClientMessage.Key k -> {
-                if (!viewOnly) desktop.input().key(k.keysym(), -1, k.down());
+                if (!viewOnly) input.key(k.keysym(), -1, k.down());
             }
             case ClientMessage.QemuKey k -> {
                 // Like QEMU's own server: only a client that asked for the extension may use it.
                 if (!withLockGet(() -> prefs.qemuExtendedKey())) return "QEMU extended key event was not negotiated";
-                if (!viewOnly) desktop.input().key(k.keysym(), k.keycode(), k.down());
+                if (!viewOnly) input.key(k.keysym(), k.keycode(), k.down());
             }
             case ClientMessage.Pointer p -> {
-                if (!viewOnly) desktop.input().pointer(p.x(), p.y(), p.buttonMask());
+                if (!viewOnly) input.pointer(p.x(), p.y(), p.buttonMask());
             }
         }
         return null;

@@ -10,4 +10,11 @@ public interface InputSink {
 
     /** The pointer at (x, y) with RFB's button mask (bit 0 left, 1 middle, 2 right, 3/4 wheel up/down). */
     void pointer(int x, int y, int buttonMask);
+
+    /** Makes one sink per viewer (input rules may keep per-viewer state, e.g. which button press was swallowed). */
+    @FunctionalInterface
+    interface Factory {
+        /** {@code client} names the viewer (its address) for logs and answers. */
+        InputSink forClient(String client);
+    }
 }

@@ -20,15 +20,15 @@ import tmc.pixels.Rect;
 public final class RfbDesktop {
     private final Framebuffer picture;
     private final String name;
-    private final InputSink input;
+    private final InputSink.Factory inputs;
     private final List<ClientConnection> clients = new CopyOnWriteArrayList<>();
     private volatile Cursor cursor;
     private volatile Predicate<Rect> lossless = r -> false;
 
-    public RfbDesktop(Framebuffer picture, String name, InputSink input) {
+    public RfbDesktop(Framebuffer picture, String name, InputSink.Factory inputs) {
         this.picture = picture;
         this.name = name;
-        this.input = input;
+        this.inputs = inputs;
     }
 
     /**
@@ -36,8 +36,9 @@ public final class RfbDesktop {
      * {@code password} null means security type None (the gateway already authenticated the person); a password
      * means VNC Authentication (native viewers on a plain TCP listener). View-only clients' input is dropped.
      */
-    public void serve(ByteChannel channel, String password, boolean viewOnly) throws IOException {
-        ClientConnection client = new ClientConnection(this, channel, password, viewOnly, name);
+    public void serve(ByteChannel channel, String password, boolean viewOnly, String clientName) throws IOException {
+        ClientConnection client = new ClientConnection(this, channel, password, viewOnly, name,
+                inputs.forClient(clientName));
         clients.add(client);
         try {
             client.run();
@@ -84,10 +85,6 @@ public final class RfbDesktop {
 
     Framebuffer picture() {
         return picture;
-    }
-
-    InputSink input() {
-        return input;
     }
 
     Cursor cursor() {

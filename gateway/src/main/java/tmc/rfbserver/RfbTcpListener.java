@@ -47,7 +47,7 @@ public final class RfbTcpListener implements AutoCloseable {
             Thread.ofVirtual().name("rfb-client").start(() -> {
                 try (channel) {
                     channel.socket().setTcpNoDelay(true);
-                    desktop.serve(channel, password, false);
+                    desktop.serve(channel, password, false, String.valueOf(channel.getRemoteAddress()));
                 } catch (IOException e) {
                     LOG.log(Level.FINE, "RFB viewer disconnected", e);
                 }

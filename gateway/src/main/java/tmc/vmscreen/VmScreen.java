@@ -3,6 +3,8 @@ package tmc.vmscreen;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tmc.display.DbusDisplay;
@@ -10,36 +12,56 @@ import tmc.display.DisplayEvents;
 import tmc.pixels.Cursor;
 import tmc.pixels.Framebuffer;
 import tmc.pixels.Rect;
-import tmc.rfbserver.InputSink;
 import tmc.rfbserver.RfbDesktop;
 
 /**
- * One VM's screen served by the gateway itself: the VM's picture from QEMU's D-Bus display, served to any number of
- * RFB viewers by an {@link RfbDesktop}, their keyboard and pointer sent back to QEMU.
+ * One VM's screen served by the gateway itself: the VM's picture from QEMU's D-Bus display, messages composited
+ * over it ({@link VmOverlays}), served to any number of RFB viewers by an {@link RfbDesktop}, their keyboard and
+ * pointer sent back to QEMU unless they answer a message.
  */
 public final class VmScreen implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(VmScreen.class.getName());
 
     private final String name;
     private final Forwarder forwarder = new Forwarder();
+    private final ScheduledExecutorService timers;
     private DbusDisplay display;
+    private VmOverlays overlays;
     private RfbDesktop desktop;
 
     private VmScreen(String name) {
         this.name = name;
+        this.timers = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("overlay-timers " + name)
+                .factory());
     }
 
     /** Attaches to the VM's D-Bus display through its QMP socket and waits for its first picture. */
     public static VmScreen attach(Path qmpSocket, String name, Duration timeout) throws IOException {
         VmScreen screen = new VmScreen(name);
-        screen.display = DbusDisplay.attach(qmpSocket, 0, screen.forwarder, timeout);
-        screen.desktop = new RfbDesktop(screen.display.framebuffer(), name, screen.new Input());
+        try {
+            screen.display = DbusDisplay.attach(qmpSocket, 0, screen.forwarder, timeout);
+        } catch (IOException | RuntimeException e) {
+            screen.timers.shutdownNow();
+            throw e;
+        }
+        // Viewers see the composite: the guest's picture with the messages over it.
+        screen.overlays = new VmOverlays(screen.display.framebuffer(), screen.timers, System::currentTimeMillis);
+        screen.desktop = new RfbDesktop(screen.overlays.composite(), name,
+                client -> new ViewerInput(screen.overlays, screen.new Guest(), client));
+        screen.desktop.setLossless(screen.overlays::underAMessage);
+        screen.overlays.attach(screen.desktop);
+        screen.forwarder.overlays = screen.overlays;
         screen.forwarder.desktop = screen.desktop;
         return screen;
     }
 
-    /** The VM's picture as the viewers get it. */
+    /** The picture as the viewers get it (guest plus messages). */
     public Framebuffer picture() {
+        return overlays.composite();
+    }
+
+    /** The guest's own picture, without messages. */
+    public Framebuffer guestPicture() {
         return display.framebuffer();
     }
 
@@ -47,29 +69,43 @@ public final class VmScreen implements AutoCloseable {
         return desktop;
     }
 
+    /** The overlay commands of the patched QEMU's contract, answered here (what the message channel drives). */
+    public OverlayCommands overlayCommands() {
+        return new OverlayCommands(overlays);
+    }
+
     public boolean isClosed() {
         return display.isClosed();
+    }
+
+    /** Called once when QEMU goes away (or {@link #close}). */
+    public void onClosed(Runnable r) {
+        forwarder.onClosed = r;
+        if (display.isClosed()) r.run();
     }
 
     @Override
     public void close() {
         display.close();
+        timers.shutdownNow();
     }
 
-    /** Passes the display's events on to the RFB server once it exists (nobody watches before). */
+    /** Passes the display's events on once the compositor exists (nobody watches before). */
     private static final class Forwarder implements DisplayEvents {
+        private volatile VmOverlays overlays;
         private volatile RfbDesktop desktop;
+        private volatile Runnable onClosed;
 
         @Override
         public void resized(int width, int height) {
-            RfbDesktop d = desktop;
-            if (d != null) d.resized();
+            VmOverlays o = overlays;
+            if (o != null) o.guestResized();
         }
 
         @Override
         public void damaged(Rect area) {
-            RfbDesktop d = desktop;
-            if (d != null) d.damaged(area);
+            VmOverlays o = overlays;
+            if (o != null) o.guestDamaged(area);
         }
 
         @Override
@@ -77,17 +113,18 @@ public final class VmScreen implements AutoCloseable {
             RfbDesktop d = desktop;
             if (d != null) d.cursor(cursor);
         }
+
+        @Override
+        public void closed(Throwable cause) {
+            Runnable r = onClosed;
+            if (r != null) r.run();
+        }
     }
 
-    /** Viewers' input to QEMU. */
-    private final class Input implements InputSink {
+    /** Input that passed the overlays' rules, to QEMU. */
+    private final class Guest implements ViewerInput.Guest {
         @Override
-        public void key(int keysym, int keycode, boolean down) {
-            int qnum = keycode > 0 ? keycode : Keymap.qnum(keysym);
-            if (qnum <= 0) {
-                LOG.fine(() -> name + ": no key number for keysym 0x" + Integer.toHexString(keysym));
-                return;
-            }
+        public void key(int qnum, boolean down) {
             send(() -> display.key(qnum, down));
         }
 

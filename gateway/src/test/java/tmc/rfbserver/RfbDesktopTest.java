@@ -37,7 +37,7 @@ class RfbDesktopTest {
         fb = new Framebuffer(320, 200);
         paint(Rect.ofSize(320, 200), 0x203040);
         paint(new Rect(10, 10, 50, 20), 0xffffff);
-        desktop = new RfbDesktop(fb, "test desktop", new InputSink() {
+        desktop = new RfbDesktop(fb, "test desktop", client -> new InputSink() {
             @Override
             public void key(int keysym, int keycode, boolean down) {
                 input.add("key " + Integer.toHexString(keysym) + " " + keycode + " " + down);
@@ -55,7 +55,7 @@ class RfbDesktopTest {
                     SocketChannel ch = server.accept();
                     Thread.ofVirtual().start(() -> {
                         try {
-                            desktop.serve(ch, null, false);
+                            desktop.serve(ch, null, false, "test");
                         } catch (IOException e) {
                             // The client went away or misbehaved; the test asserts on what it saw.
                         }
