@@ -1,11 +1,15 @@
 # tmc: the two commands of the README's quick start, and the steps they share.
-.PHONY: demo test qemu guest deps build clean
+.PHONY: demo test fuzz qemu guest deps build clean
 
 demo:
 	scripts/demo.sh
 
 test:
 	scripts/test.sh
+
+# Jazzer fuzz tests (TMC_FUZZ_SECONDS each, default 300) and the QEMU (ASan) overlay driver; see scripts/fuzz.sh.
+fuzz:
+	scripts/fuzz.sh
 
 deps:
 	scripts/install-deps.sh

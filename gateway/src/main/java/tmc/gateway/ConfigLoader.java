@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import tmc.auth.JwtSettings;
 import tmc.rfb.ServerAddress;
+import tmc.rfb.VncTls;
 
 /**
  * Reads and validates the configuration. Every problem is reported with the path of the field
@@ -307,10 +308,43 @@ public final class ConfigLoader {
                         + ": a VNC password has 1-8 characters");
             }
             ServerAddress qmp = o.address("qmp", false);
+            VncTls tls = vncTls(node.get(i).get("vncTls"), path + ".vncTls", vnc);
+            o.seen.add("vncTls");
             o.noOthers();
-            vms.add(new VmConfig(id, tenant, name, vnc, password, qmp));
+            vms.add(new VmConfig(id, tenant, name, vnc, password, qmp, tls));
         }
         return vms;
+    }
+
+    /**
+     * {@code vms[].vncTls}: VeNCrypt x509 TLS to a VNC server on TCP, {@code {"ca": PEM, "serverName"?,
+     * "clientCert"?, "clientKey"?}}. The files are read now, so that a bad one stops the start.
+     */
+    private static VncTls vncTls(JsonNode node, String path, ServerAddress vnc) throws ConfigException {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw new ConfigException(path + ": expected an object {ca, serverName, clientCert, clientKey}");
+        }
+        if (vnc.isUnix()) {
+            throw new ConfigException(path + ": TLS is for a VNC server on TCP; a unix socket needs none");
+        }
+        Obj o = new Obj(node, path);
+        String ca = o.requiredString("ca");
+        String serverName = o.string("serverName", null);
+        String cert = o.string("clientCert", null);
+        String key = o.string("clientKey", null);
+        o.noOthers();
+        VncTls tls;
+        try {
+            tls = new VncTls(Path.of(ca), serverName, cert == null ? null : Path.of(cert),
+                    key == null ? null : Path.of(key));
+            tls.context();
+        } catch (IllegalArgumentException | IOException e) {
+            throw new ConfigException(path + ": " + e.getMessage());
+        }
+        return tls;
     }
 
     /** A JSON object being read: tracks which fields were used so that unknown ones are reported. */

@@ -66,6 +66,7 @@ public final class GatewayServer implements AutoCloseable {
     private final List<Extension> extensions;
     private final Map<String, HttpServlet> servlets;
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<VncTlsBridge> tlsBridges = new ArrayList<>();
     private Server server;
     private ServerConnector connector;
     private VmSockets vmSockets;
@@ -168,6 +169,15 @@ public final class GatewayServer implements AutoCloseable {
         connector.setPort(config.port());
         server.addConnector(connector);
 
+        // VMs reached over VeNCrypt TLS: the relay connects to a bridge that opens the TLS session.
+        for (VmConfig vm : config.vms()) {
+            if (vm.vncTls() != null) {
+                VncTlsBridge bridge = new VncTlsBridge(vm, config.limits().handshakeTimeout());
+                tlsBridges.add(bridge);
+                directory.put(bridge.relayed());
+            }
+        }
+
         ServletContextHandler context = new ServletContextHandler("/");
         context.setAttribute(VmSockets.class.getName(), vmSockets);
         JakartaWebSocketServletContainerInitializer.configure(context, (servletContext, container) -> {
@@ -236,6 +246,7 @@ public final class GatewayServer implements AutoCloseable {
             LOG.warn("event=stop-failed error=\"{}\"", e.toString());
         } finally {
             timer.shutdownNow();
+            tlsBridges.forEach(VncTlsBridge::close);
         }
     }
 

@@ -29,14 +29,28 @@ import static tmc.rfb.RfbProtocol.*;
 public final class ClientMessageFilter implements ClientMessageParser.Listener {
     private final OutputStream upstream;
     private final boolean viewOnly;
+    /** Whether the session may ask for the guest's clipboard (the extended-clipboard pseudo-encoding). */
+    private final boolean guestClipboard;
     /** Pseudo-encodings the client has asked for, from its latest SetEncodings. */
     private final Set<Integer> requested = new HashSet<>();
     private boolean passingCutText;
     private long droppedMessages;
 
+    /** A view-only session gets no guest clipboard; a full session does. */
     public ClientMessageFilter(OutputStream upstream, boolean viewOnly) {
+        this(upstream, viewOnly, !viewOnly);
+    }
+
+    /**
+     * {@code guestClipboard} false: the extended-clipboard pseudo-encoding is taken out of SetEncodings. QEMU sends
+     * the guest's clipboard (ServerCutText) only to clients that asked for it (ui/vnc-clipboard.c registers the
+     * clipboard peer in vnc_server_cut_text_caps), so such a session never receives what the guest copied; a viewer
+     * is shown the screen, not handed the clipboard.
+     */
+    public ClientMessageFilter(OutputStream upstream, boolean viewOnly, boolean guestClipboard) {
         this.upstream = upstream;
         this.viewOnly = viewOnly;
+        this.guestClipboard = guestClipboard;
     }
 
     /** Messages dropped so far (view-only input, xvp). */
@@ -126,7 +140,8 @@ public final class ClientMessageFilter implements ClientMessageParser.Listener {
         for (int i = 0; i < count; i++) {
             int encoding = s32(message, LENGTH_SET_ENCODINGS_HEADER + 4 * i);
             if (encoding == ENCODING_EXTENDED_MOUSE_BUTTONS || encoding == ENCODING_XVP
-                    || encoding == ENCODING_QEMU_AUDIO) {
+                    || encoding == ENCODING_QEMU_AUDIO
+                    || (encoding == ENCODING_EXTENDED_CLIPBOARD && !guestClipboard)) {
                 continue;
             }
             requested.add(encoding);

@@ -67,4 +67,22 @@ class ClientMessageFilterTest {
         String out = filter(false, "0200" + "0001" + "c0a1e5ce" + "06000000fffffffc" + "01000000");
         assertEquals("0200" + "0001" + "c0a1e5ce" + "06000000fffffffc" + "01000000", out);
     }
+
+    /** A viewer is not handed the guest's clipboard: QEMU sends it only to clients that asked for it. */
+    @Test
+    void viewOnlySessionsDoNotAskForTheGuestClipboard() throws IOException {
+        String setEncodings = "0200" + "0002" + "00000000" + "c0a1e5ce";
+        assertEquals("0200" + "0001" + "00000000", filter(true, setEncodings));
+        vm.reset();
+        assertEquals(setEncodings, filter(false, setEncodings));
+        vm.reset();
+        new ClientMessageParser(new ClientMessageFilter(vm, true, true), 1 << 20)
+                .feed(ByteBuffer.wrap(hex(setEncodings)));
+        assertEquals(setEncodings, HexFormat.of().formatHex(vm.toByteArray()), "configured to receive it");
+        // A viewer that asks anyway cannot send extended clipboard messages either.
+        vm.reset();
+        assertEquals("extended ClientCutText sent without negotiating it in SetEncodings",
+                assertThrows(RfbProtocolException.class,
+                        () -> filter(true, setEncodings + "06000000fffffffc" + "01000000")).getMessage());
+    }
 }
