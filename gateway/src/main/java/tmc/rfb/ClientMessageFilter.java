@@ -90,7 +90,7 @@ public final class ClientMessageFilter implements ClientMessageParser.Listener {
         if (extended) {
             require(ENCODING_EXTENDED_CLIPBOARD, "extended ClientCutText");
         }
-        passingCutText = !viewOnly;
+        passingCutText = !viewOnly && (guestClipboard || !extended);
         if (passingCutText) {
             upstream.write(header, 0, LENGTH_CLIENT_CUT_TEXT_HEADER);
         } else {
@@ -140,8 +140,12 @@ public final class ClientMessageFilter implements ClientMessageParser.Listener {
         for (int i = 0; i < count; i++) {
             int encoding = s32(message, LENGTH_SET_ENCODINGS_HEADER + 4 * i);
             if (encoding == ENCODING_EXTENDED_MOUSE_BUTTONS || encoding == ENCODING_XVP
-                    || encoding == ENCODING_QEMU_AUDIO
-                    || (encoding == ENCODING_EXTENDED_CLIPBOARD && !guestClipboard)) {
+                    || encoding == ENCODING_QEMU_AUDIO) {
+                continue;
+            }
+            if (encoding == ENCODING_EXTENDED_CLIPBOARD && !guestClipboard) {
+                // The client may go on to send extended ClientCutText: it is dropped (QEMU never agreed to it).
+                requested.add(encoding);
                 continue;
             }
             requested.add(encoding);

@@ -444,6 +444,33 @@ class ProxyTest {
         }
     }
 
+    /**
+     * View-only sessions do not receive the guest's clipboard. QEMU sends the guest clipboard (ServerCutText) only to
+     * clients that negotiated the extended-clipboard pseudo-encoding (ui/vnc-clipboard.c registers the clipboard
+     * peer in vnc_server_cut_text_caps, and answers at once with its capabilities in a ServerCutText); the gateway
+     * strips that pseudo-encoding from a view-only session's SetEncodings. Asked for SetEncodings [Raw, extended
+     * clipboard] then a full update, a full session's first server message is QEMU's clipboard capabilities
+     * (ServerCutText, 3), a view-only session's is the FramebufferUpdate (0).
+     */
+    @Test
+    void viewOnlySessionsAreNotOfferedTheGuestClipboard() throws Exception {
+        assertEquals(3, firstMessageAfterAskingForTheClipboard(token("editor")));
+        assertEquals(0, firstMessageAfterAskingForTheClipboard(Tokens.hs256(Tokens.claims("watcher", "acme")
+                .claim("view_only", true))));
+    }
+
+    private int firstMessageAfterAskingForTheClipboard(String token) throws Exception {
+        try (WebSocketTransport ws = gateway.open("vm1", token)) {
+            int[] size = RealVm.rawHandshake(ws);
+            OutputStream out = ws.out();
+            out.write(java.nio.ByteBuffer.allocate(12).put((byte) 2).put((byte) 0).putShort((short) 2).putInt(0)
+                    .putInt(tmc.rfb.RfbProtocol.ENCODING_EXTENDED_CLIPBOARD).array());
+            out.write(RealVm.fullUpdateRequest(size[0], size[1]));
+            out.flush();
+            return new java.io.DataInputStream(ws.in()).readUnsignedByte();
+        }
+    }
+
     // ===== helpers =====
 
     private static HttpResponse<String> delete(HttpClient http, URI uri, String bearer) throws Exception {
