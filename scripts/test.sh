@@ -8,9 +8,11 @@ QEMU=$(qemu-patch/build.sh | tail -1)
 # The patch's proofs run a second time on an AddressSanitizer build (qemu-patch/test, OverlayProofsAsanTest).
 QEMU_ASAN=$(qemu-patch/build.sh --asan | tail -1)
 GUEST=$(scripts/build-guest.sh | tail -1)
+# The graphical desktop guest (Xorg over the std VGA) for the desktop proofs (e2e DesktopTest).
+DESKTOP=$(scripts/build-desktop-guest.sh | tail -1)
 PG=$(scripts/postgres.sh | tail -1)
 echo "test.sh: qemu  $QEMU" >&2
 echo "test.sh: qemu (ASan) $QEMU_ASAN" >&2
 echo "test.sh: guest $GUEST" >&2
 echo "test.sh: postgres $PG" >&2
-exec scripts/with-java.sh mvn -B -ntp verify -Dtmc.qemu="$QEMU" -Dtmc.qemu.asan="$QEMU_ASAN" -Dtmc.guest="$GUEST" -Dtmc.stockqemu=/usr/bin/qemu-system-x86_64 -Dtmc.pg="$PG" "$@"
+exec scripts/with-java.sh mvn -B -ntp verify -Dtmc.qemu="$QEMU" -Dtmc.qemu.asan="$QEMU_ASAN" -Dtmc.guest="$GUEST" -Dtmc.desktop.guest="$DESKTOP" -Dtmc.stockqemu=/usr/bin/qemu-system-x86_64 -Dtmc.pg="$PG" "$@"

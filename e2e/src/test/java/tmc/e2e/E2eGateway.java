@@ -41,9 +41,12 @@ final class E2eGateway implements AutoCloseable {
 
     final GatewayServer server;
     final URI uri;
+    /** The message channel, for tests that lay a message out the way the gateway did. */
+    final MessagesExtension messages;
 
-    private E2eGateway(GatewayServer server, URI uri) {
+    private E2eGateway(GatewayServer server, URI uri, MessagesExtension messages) {
         this.server = server;
+        this.messages = messages;
         this.uri = uri;
     }
 
@@ -70,15 +73,16 @@ final class E2eGateway implements AutoCloseable {
         frameAncestors.forEach(ancestors::add);
         vms.accept(config.putArray("vms"));
         GatewayConfig parsed = new ConfigLoader(Map.of()).parse(config.toString());
+        MessagesExtension messages = new MessagesExtension(Map.of());
         GatewayServer server = GatewayServer.builder(parsed)
-                .extension(new MessagesExtension(Map.of()))
+                .extension(messages)
                 .extension((gateway, context) -> {
                     WebPages.register(context, WebSettings.fromJson(parsed.section("web").orElse(null)));
                     return null;
                 })
                 .build()
                 .start();
-        return new E2eGateway(server, URI.create(origin));
+        return new E2eGateway(server, URI.create(origin), messages);
     }
 
     static ObjectNode vm(ArrayNode vms, String id, String tenant, int vncPort, Path qmp) {

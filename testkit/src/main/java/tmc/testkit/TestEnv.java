@@ -40,6 +40,22 @@ public final class TestEnv {
         return dir;
     }
 
+    /**
+     * The graphical desktop guest (Xorg, twm, a busy xterm, xclock; scripts/build-desktop-guest.sh) directory:
+     * {@code -Dtmc.desktop.guest} or {@code TMC_DESKTOP_GUEST}. Boot it with 1024 MiB.
+     */
+    public static Path desktopGuest() {
+        Path dir = existing("tmc.desktop.guest", "TMC_DESKTOP_GUEST",
+                "the desktop guest (run scripts/build-desktop-guest.sh)");
+        for (String f : new String[] {"vmlinuz", "initrd.img", "cmdline"}) {
+            if (!Files.isRegularFile(dir.resolve(f))) {
+                throw new IllegalStateException("desktop guest " + dir + " has no " + f
+                        + " (rerun scripts/build-desktop-guest.sh)");
+            }
+        }
+        return dir;
+    }
+
     /** Maven's target directory of the module under test, for screenshots and logs. */
     public static Path buildDir() {
         String dir = System.getProperty("tmc.build.dir");

@@ -57,11 +57,11 @@ public final class TestVm implements AutoCloseable {
 
     private void boot() throws IOException {
         generation++;
-        Path guest = TestEnv.guest();
+        Path guest = config.guest != null ? config.guest : TestEnv.guest();
         String cmdline = Files.readString(guest.resolve("cmdline")).trim() + " tmc.name=" + config.name;
         List<String> cmd = new ArrayList<>(List.of(
                 config.qemu.toString(),
-                "-machine", "pc", "-accel", "tcg", "-m", "256", "-nodefaults", "-vga", "std",
+                "-machine", "pc", "-accel", "tcg", "-m", String.valueOf(config.memoryMib), "-nodefaults", "-vga", "std",
                 "-display", config.dbusDisplay ? "dbus,p2p=yes" : "none", "-no-reboot",
                 "-device", "virtio-tablet-pci",
                 "-kernel", guest.resolve("vmlinuz").toString(),
@@ -277,6 +277,8 @@ public final class TestVm implements AutoCloseable {
         private boolean dbusDisplay;
         private Path qemu;
         private final List<String> extraArgs = new ArrayList<>();
+        private Path guest;
+        private int memoryMib = 256;
 
         private Builder() {}
 
@@ -311,6 +313,21 @@ public final class TestVm implements AutoCloseable {
          */
         public Builder dbusDisplay() {
             this.dbusDisplay = true;
+            return this;
+        }
+
+        /**
+         * Another guest directory (vmlinuz, initrd.img, cmdline), e.g. {@link TestEnv#desktopGuest()} with
+         * {@link #memory} 1024; default {@link TestEnv#guest()}.
+         */
+        public Builder guest(Path dir) {
+            this.guest = dir;
+            return this;
+        }
+
+        /** Guest memory in MiB (default 256). */
+        public Builder memory(int mib) {
+            this.memoryMib = mib;
             return this;
         }
 

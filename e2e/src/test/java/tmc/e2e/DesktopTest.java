@@ -1,0 +1,259 @@
+package tmc.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.awt.image.BufferedImage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
+import tmc.messages.OverlayCommand;
+import tmc.render.Bitmap;
+import tmc.store.Message;
+import tmc.testkit.TestEnv;
+import tmc.testkit.TestVm;
+
+/**
+ * The graphical desktop guest (Xorg on QEMU's std VGA, twm, an xterm that never stops printing, xclock;
+ * scripts/build-desktop-guest.sh) through the gateway and noVNC in Chromium: a message over the busy desktop stays
+ * pixel-exact while the desktop around it changes; a resolution change (xrandr in the guest) re-lays the message
+ * out; a click on the message never reaches the X server and a click beside it does; noVNC's local cursor (the
+ * guest's X cursor, sent by QEMU) is there over the message and beside it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DesktopTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private TestVm vm;
+    private E2eGateway gateway;
+
+    @BeforeAll
+    void start() throws Exception {
+        long t0 = System.nanoTime();
+        vm = TestVm.builder().name("desktop").guest(TestEnv.desktopGuest()).memory(1024).start();
+        System.out.printf("RESULT desktop-guest bootSeconds=%.1f (TCG, to X with its windows mapped)%n",
+                (System.nanoTime() - t0) / 1e9);
+        gateway = E2eGateway.start("desktop", vms -> E2eGateway.vm(vms, "desk", "acme", vm.vncPort(),
+                vm.qmpSocket()));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (vm != null) {
+            vm.close();
+        }
+    }
+
+    @Test
+    void messageOverABusyDesktop() throws Exception {
+        try (Browser browser = Browser.start("desktop")) {
+            browser.open(gateway.url("/console/desk?token=" + E2eGateway.tenantToken("alice", "acme")));
+            browser.await("body[data-state=connected]", WAIT);
+            String id = post("Maintenance at 22:00", "This desktop restarts tonight. Save your work.");
+
+            // 1. Pixel-exact over a desktop that keeps changing around it.
+            JsonNode on = awaitMatch(browser, id);
+            BufferedImage first = browser.canvas();
+            BufferedImage later = first;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (changedOutside(first, later, on) < 50 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                later = browser.canvas();
+            }
+            int changed = changedOutside(first, later, on);
+            double exact = match(later, bitmap(id), on.path("x").asInt(), on.path("y").asInt());
+            System.out.printf("RESULT desktop-busy changedPixelsOutside=%d messageMatch=%.4f%n", changed, exact);
+            assertTrue(changed >= 50, "the desktop around the message changes (xterm, xclock): " + changed);
+            assertEquals(1.0, exact, 0.0, "the message stays pixel-exact over the busy desktop");
+            browser.screenshot("desktop-message.png");
+
+            // 2. noVNC's local cursor: the guest's X cursor shape, over the message and beside it.
+            WebElement canvas = browser.find("#screen canvas");
+            int[] okCentre = centre(on, "ok");
+            move(browser, canvas, okCentre[0], okCentre[1]);
+            String over = cursor(browser, canvas);
+            move(browser, canvas, 5, 5);
+            String beside = cursor(browser, canvas);
+            assertTrue(over.startsWith("url(") || over.equals("none"), "a local cursor over the message: " + over);
+            assertTrue(beside.startsWith("url(") || beside.equals("none"), "a local cursor beside it: " + beside);
+
+            // 3. A click on the message answers it and never reaches the X server; a click beside it does.
+            int mark = vm.mark();
+            click(browser, canvas, okCentre[0], okCentre[1]);
+            awaitState(id, "answered");
+            assertTrue(xiPresses(vm.serial().linesSince(mark)) == 0,
+                    "the X server saw the answering click: " + vm.serial().linesSince(mark));
+            int[] beside2 = {on.path("x").asInt() - 20, on.path("y").asInt() + on.path("height").asInt() / 2};
+            click(browser, canvas, beside2[0], beside2[1]);
+            vm.serial().awaitLine(mark, l -> l.startsWith("xi2") && l.contains("(ButtonPress)"), WAIT);
+
+            // 4. The guest changes resolution: the next message is laid out for the new size, centred on it.
+            vm.setResolution(1280, 800);
+            String id2 = post("Resolution changed", "Laid out again for 1280x800.");
+            JsonNode on2 = awaitMatch(browser, id2);
+            BufferedImage big = browser.canvas();
+            assertEquals(1280, big.getWidth());
+            assertEquals(800, big.getHeight());
+            assertEquals((1280 - on2.path("width").asInt()) / 2, on2.path("x").asInt(), 1.0, on2.toString());
+            assertNotEquals(on.path("x").asInt(), on2.path("x").asInt());
+            browser.screenshot("desktop-message-1280x800.png");
+        }
+    }
+
+    // ===== helpers =====
+
+    private String post(String title, String body) throws Exception {
+        String json = """
+                {"vms": ["desk"], "title": "%s", "body": "%s", "severity": "warning",
+                 "buttons": [{"id": "ok", "label": "OK"}, {"id": "later", "label": "Later", "cancel": true}],
+                 "ttlSeconds": 600}""".formatted(title, body);
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url("/api/v1/messages")))
+                .header("Authorization", "Bearer " + E2eGateway.adminToken())
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, r.statusCode(), r.body());
+        return E2eGateway.JSON.readTree(r.body()).path("id").asText();
+    }
+
+    private void awaitState(String id, String state) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!gateway.messages.service().deliveries(id).get(0).state().wire().equals(state)) {
+            assertTrue(System.nanoTime() < deadline, "message " + id + " never became " + state);
+            Thread.sleep(50);
+        }
+    }
+
+    /** The message as the gateway lays it out for the VM's current screen. */
+    private Bitmap bitmap(String id) {
+        Message m = gateway.messages.service().message(id).orElseThrow();
+        JsonNode d = vm.qmp().execute("query-vnc-overlay-displays").get(0);
+        return OverlayCommand.render(m, d.path("width").asInt(), d.path("height").asInt());
+    }
+
+    /** Waits until QEMU lists the message and the browser's canvas shows it exactly where QEMU says. */
+    private JsonNode awaitMatch(Browser browser, String id) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            for (JsonNode o : vm.qmp().execute("query-vnc-overlays")) {
+                if (o.path("id").asText().equals("tmc-" + id)) {
+                    Bitmap b = bitmap(id);
+                    BufferedImage canvas = browser.canvas();
+                    if (canvas != null && b.width() == o.path("width").asInt()
+                            && match(canvas, b, o.path("x").asInt(), o.path("y").asInt()) >= 1.0) {
+                        return o;
+                    }
+                }
+            }
+            assertTrue(System.nanoTime() < deadline, "message " + id + " never showed exactly on the canvas");
+            Thread.sleep(100);
+        }
+    }
+
+    /** Fraction of the bitmap's opaque pixels the canvas shows exactly. */
+    static double match(BufferedImage canvas, Bitmap b, int x0, int y0) {
+        int opaque = 0;
+        int same = 0;
+        for (int y = 0; y < b.height(); y++) {
+            for (int x = 0; x < b.width(); x++) {
+                int p = b.pixel(x, y);
+                int sx = x0 + x;
+                int sy = y0 + y;
+                if (p >>> 24 != 0xff || sx >= canvas.getWidth() || sy >= canvas.getHeight()) {
+                    continue;
+                }
+                opaque++;
+                if ((canvas.getRGB(sx, sy) & 0xffffff) == (p & 0xffffff)) {
+                    same++;
+                }
+            }
+        }
+        return opaque == 0 ? 0 : (double) same / opaque;
+    }
+
+    /** Pixels that differ between two captures outside the overlay's rectangle. */
+    private static int changedOutside(BufferedImage a, BufferedImage b, JsonNode o) {
+        if (a.getWidth() != b.getWidth() || a.getHeight() != b.getHeight()) {
+            return Integer.MAX_VALUE;
+        }
+        int x0 = o.path("x").asInt();
+        int y0 = o.path("y").asInt();
+        int x1 = x0 + o.path("width").asInt();
+        int y1 = y0 + o.path("height").asInt();
+        int n = 0;
+        for (int y = 0; y < a.getHeight(); y++) {
+            for (int x = 0; x < a.getWidth(); x++) {
+                boolean inside = x >= x0 && x < x1 && y >= y0 && y < y1;
+                if (!inside && a.getRGB(x, y) != b.getRGB(x, y)) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    private static int[] centre(JsonNode overlay, String hotspot) {
+        for (JsonNode h : overlay.path("hotspots")) {
+            if (h.path("id").asText().equals(hotspot)) {
+                return new int[] {overlay.path("x").asInt() + h.path("x").asInt() + h.path("width").asInt() / 2,
+                        overlay.path("y").asInt() + h.path("y").asInt() + h.path("height").asInt() / 2};
+            }
+        }
+        throw new AssertionError("no hot-spot " + hotspot + " in " + overlay);
+    }
+
+    /** Offsets from the canvas' centre, in CSS pixels, of framebuffer point (fx, fy) (the canvas is scaled). */
+    private static int[] offset(Browser browser, WebElement canvas, int fx, int fy) {
+        @SuppressWarnings("unchecked")
+        Map<String, Number> at = (Map<String, Number>) browser.js(
+                "const c = arguments[0], r = c.getBoundingClientRect();"
+                        + "return {dx: (arguments[1] + 0.5) * r.width / c.width - r.width / 2,"
+                        + "        dy: (arguments[2] + 0.5) * r.height / c.height - r.height / 2};",
+                canvas, fx, fy);
+        return new int[] {(int) Math.round(at.get("dx").doubleValue()), (int) Math.round(at.get("dy").doubleValue())};
+    }
+
+    private static void move(Browser browser, WebElement canvas, int fx, int fy) {
+        int[] d = offset(browser, canvas, fx, fy);
+        new Actions(browser.driver).moveToElement(canvas, d[0], d[1]).perform();
+    }
+
+    private static void click(Browser browser, WebElement canvas, int fx, int fy) {
+        int[] d = offset(browser, canvas, fx, fy);
+        new Actions(browser.driver).moveToElement(canvas, d[0], d[1]).click().perform();
+    }
+
+    /** The CSS cursor noVNC shows on the canvas: the guest's cursor image as a data URL. */
+    private static String cursor(Browser browser, WebElement canvas) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        String c;
+        do {
+            c = (String) browser.js("return getComputedStyle(arguments[0]).cursor;", canvas);
+            if (c.startsWith("url(")) {
+                return c;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return c;
+    }
+
+    /** Button presses the X server reported (xinput test-xi2 --root on the guest's serial port). */
+    private static long xiPresses(List<String> lines) {
+        return lines.stream().filter(l -> l.startsWith("xi2") && l.contains("(ButtonPress)")).count();
+    }
+}
