@@ -5,7 +5,8 @@
 #
 # Environment: TMC_DEMO_PORT (gateway port, 8080), TMC_DEMO_VNC_DISPLAY (first VNC display, 71: ports 5971, 5972),
 # TMC_DEMO_DIR (state: demo.json, run/, data/; default .tmc), TMC_DEMO_SKIP_BUILD=1 (use the built jar as it is),
-# TMC_DEMO_VMS=libvirt (the VMs are domains of a private libvirt daemon: scripts/demo-libvirt.sh).
+# TMC_DEMO_VMS=libvirt (the VMs are domains of a private libvirt daemon: scripts/demo-libvirt.sh),
+# TMC_DEMO_GUEST=desktop (the graphical desktop guest instead of the text one; combinable with TMC_DEMO_VMS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every browser session holds two file descriptors in the gateway: run at the hard limit, and say what it is.
@@ -20,6 +21,11 @@ RUN="$STATE/run"
 scripts/install-deps.sh
 QEMU=$(qemu-patch/build.sh | tail -1)
 GUEST=$(scripts/build-guest.sh | tail -1)
+DEMO_GUEST_MEMORY=256
+if [ "${TMC_DEMO_GUEST:-}" = desktop ]; then # Xorg, twm, a busy xterm and xclock (scripts/build-desktop-guest.sh)
+    GUEST=$(scripts/build-desktop-guest.sh | tail -1)
+    DEMO_GUEST_MEMORY=1024
+fi
 JAR=gateway/target/tmc-gateway.jar
 if [ "${TMC_DEMO_SKIP_BUILD:-}" = 1 ] && [ -f "$JAR" ]; then
     :
@@ -62,7 +68,7 @@ for spec in "${VMS[@]}"; do
     read -r id tenant user display password <<<"$spec"
     mkdir -p "$RUN/$id"
     (umask 077; printf '%s' "$password" > "$RUN/$id/vnc-password")
-    "$QEMU" -machine pc -accel tcg -m 256 -nodefaults -vga std -display none -no-reboot \
+    "$QEMU" -machine pc -accel tcg -m "$DEMO_GUEST_MEMORY" -nodefaults -vga std -display none -no-reboot \
         -device virtio-tablet-pci \
         -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.img" \
         -append "$(cat "$GUEST/cmdline") tmc.name=$id" \
@@ -77,7 +83,7 @@ fi
 
 for spec in "${VMS[@]}"; do
     read -r id _ <<<"$spec"
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 1500); do # up to 5 minutes: two desktop guests booting under TCG
         grep -q TMC-GUEST-READY "$RUN/$id/serial.log" 2>/dev/null && break
         sleep 0.2
     done
