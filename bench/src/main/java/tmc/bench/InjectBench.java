@@ -218,11 +218,11 @@ final class InjectBench {
                 lines.computeIfAbsent(message, m -> new java.util.HashMap<>()).putAll(fields);
             }
         }
-        String[] gatewayStages = {"validate_us", "store_insert_us", "queue_us", "store_read_us", "size_query_us",
-            "render_us", "encode_us", "qmp_add_us"};
-        String[] labels = {"validate (incl. layout check)", "store insert", "hand-off to the VM's thread",
-            "store read", "screen size (QMP query)", "render", "encode (deflate, base64)",
-            "vnc-overlay-add (QMP round trip)"};
+        String[] gatewayStages = {"validate_us", "store_insert_us", "publish_us", "queue_us", "store_read_us",
+            "size_query_us", "render_us", "encode_us", "qmp_add_us"};
+        String[] labels = {"validate (incl. layout check)", "store insert", "publish (SSE bus)",
+            "hand-off to the VM's thread", "store read", "screen size (QMP query, or the last answer)",
+            "render (or wait for the render ahead)", "encode (deflate, base64)", "vnc-overlay-add (QMP round trip)"};
         java.util.Map<String, List<Double>> stages = new java.util.LinkedHashMap<>();
         stages.put("HTTP, auth, JSON (the rest until add)", new ArrayList<>());
         for (String l : labels) {

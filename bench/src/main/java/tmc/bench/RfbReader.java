@@ -25,6 +25,14 @@ final class RfbReader implements BenchConn.Sink {
     private static final int FBU_HEADER = 1;
     private static final int RECT_HEADER = 2;
     private static final int CUT_TEXT_HEADER = 3;
+    private static final int STAMP = 4;
+
+    /** Set for a {@link SyntheticRfbServer.Mode#PACED} server: collect each update's delay. */
+    boolean stamped;
+    private long stamp;
+    private long stampBody;
+    /** Delays (ns) of the stamped updates so far. */
+    final java.util.List<Long> delays = new java.util.ArrayList<>();
 
     long bytes;
     long updates;
@@ -158,9 +166,20 @@ final class RfbReader implements BenchConn.Sink {
                 if (encoding != 0 && encoding != -223 && encoding != -224) {
                     throw new IOException("unexpected encoding " + encoding);
                 }
-                if (body > 0) {
+                if (stamped && encoding == 0 && body >= 8) {
+                    stampBody = body - 8;
+                    expect(STAMP, 8);
+                } else if (body > 0) {
                     bodyLeft = body;
                 } else {
+                    endOfBody();
+                }
+            }
+            case STAMP -> {
+                stamp = h.getLong(0);
+                state = RECT_HEADER; // the body that follows belongs to this rectangle
+                bodyLeft = stampBody;
+                if (bodyLeft == 0) {
                     endOfBody();
                 }
             }
@@ -190,6 +209,10 @@ final class RfbReader implements BenchConn.Sink {
     private void updateDone() {
         updates++;
         lastUpdateNanos = System.nanoTime();
+        if (stamped && stamp != 0) {
+            delays.add(lastUpdateNanos - stamp);
+            stamp = 0;
+        }
         expect(MSG_TYPE, 1);
     }
 

@@ -23,7 +23,10 @@ import java.util.regex.Pattern;
  *       where nothing changes, with a few opening at once; time to open them all, then the gateway's live heap
  *       after a full GC, its resident memory and its threads, per session;
  *   <li>streaming: S sessions pull full-screen updates at once for a fixed time; aggregate MB/s and fairness
- *       (Jain's index over the bytes each session got, and min/max).
+ *       (Jain's index over the bytes each session got, and min/max);
+ *   <li>paced: P sessions each get a steady R MB/s (updates at a fixed rate, stamped with the time each was due):
+ *       whether each keeps its rate, and each session's p99 frame delay (due at the server until complete at the
+ *       reader), through the gateway and, as the anchor, direct.
  * </ol>
  * File descriptors bound N: the gateway holds two per session and this process two (client and server end), under
  * a hard limit of {@code ulimit -Hn}.
@@ -34,12 +37,18 @@ final class ScaleBench {
     private final int parallel;
     private final int streams;
     private final int streamSeconds;
+    private final int paced;
+    private final int pacedMbs;
+    private final int pacedFps;
 
     ScaleBench(Args args) {
         idle = args.integer("idle", 2000);
         parallel = args.integer("parallel", 8);
         streams = args.integer("streams", 100);
         streamSeconds = args.integer("streamSeconds", 10);
+        paced = args.integer("paced", 200);
+        pacedMbs = args.integer("pacedMbs", 5);
+        pacedFps = args.integer("pacedFps", 30);
         report.label(args.string("label", ""));
         args.done();
     }
@@ -55,6 +64,103 @@ final class ScaleBench {
         if (streams > 0) {
             streaming(true);
             streaming(false);
+        }
+        if (paced > 0) {
+            paced(true);
+            paced(false);
+        }
+    }
+
+    /** P sessions at a steady rate each: kept up or not, and each one's p99 frame delay. */
+    private void paced(boolean viaGateway) throws Exception {
+        String path = viaGateway ? "gateway" : "direct";
+        report.note("scale/paced: %d sessions %s, each %d MB/s in %d updates a second (1920 wide strips), for %d s",
+                paced, viaGateway ? "through one gateway" : "direct (anchor)", pacedMbs, pacedFps, streamSeconds);
+        try (SyntheticRfbServer server = SyntheticRfbServer.paced(1920, 1080, pacedMbs * 1_000_000, pacedFps);
+             GatewayProcess gateway = GatewayProcess.start(List.of(new GatewayProcess.Vm("synthetic", "bench",
+                     "tcp:127.0.0.1:" + server.port(), null, null)), GatewayProcess.generousLimits(), List.of())) {
+            String token = gateway.tenantToken("bench");
+            List<RfbReader> readers = new ArrayList<>();
+            List<BenchConn> conns = new ArrayList<>();
+            try {
+                for (int i = 0; i < paced; i++) {
+                    BenchConn c = viaGateway ? BenchConn.websocket(gateway.vncUri("synthetic", token),
+                            GatewayProcess.ORIGIN, 64 * 1024) : BenchConn.tcp("127.0.0.1", server.port());
+                    conns.add(c);
+                    RfbReader r = new RfbReader(c);
+                    r.stamped = true;
+                    readers.add(r.handshake());
+                }
+                long warmEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+                long end = warmEnd + TimeUnit.SECONDS.toNanos(streamSeconds);
+                long[] got = new long[paced];
+                List<List<Long>> delays = new ArrayList<>();
+                List<Thread> threads = new ArrayList<>();
+                double[] cpu0 = new double[1];
+                for (int i = 0; i < paced; i++) {
+                    delays.add(null);
+                    int k = i;
+                    threads.add(Thread.ofVirtual().start(() -> {
+                        RfbReader r = readers.get(k);
+                        try {
+                            r.readUntil(Long.MAX_VALUE, warmEnd);
+                            long b0 = r.bytes;
+                            int d0 = r.delays.size();
+                            r.readUntil(Long.MAX_VALUE, end);
+                            got[k] = r.bytes - b0;
+                            delays.set(k, new ArrayList<>(r.delays.subList(d0, r.delays.size())));
+                        } catch (IOException e) {
+                            got[k] = -1;
+                        }
+                    }));
+                }
+                GatewayProcess.sleep(TimeUnit.NANOSECONDS.toMillis(warmEnd - System.nanoTime()));
+                cpu0[0] = gateway.cpuSeconds();
+                for (Thread t : threads) {
+                    t.join(TimeUnit.SECONDS.toMillis(streamSeconds + 30));
+                }
+                double cpu = gateway.cpuSeconds() - cpu0[0];
+                List<Double> p99s = new ArrayList<>();
+                List<Double> all = new ArrayList<>();
+                int keptUp = 0;
+                int failed = 0;
+                long total = 0;
+                double offered = pacedMbs * 1e6 * streamSeconds;
+                for (int i = 0; i < paced; i++) {
+                    if (got[i] < 0 || delays.get(i) == null || delays.get(i).isEmpty()) {
+                        failed++;
+                        continue;
+                    }
+                    total += got[i];
+                    if (got[i] >= 0.95 * offered) {
+                        keptUp++;
+                    }
+                    List<Double> ms = delays.get(i).stream().map(n -> n / 1e6).toList();
+                    all.addAll(ms);
+                    p99s.add(new Stats(ms).percentile(99));
+                }
+                Stats p99 = new Stats(p99s);
+                Stats overall = new Stats(all);
+                double mbs = total / 1e6 / streamSeconds;
+                report.note("%s: %.0f of %.0f MB/s delivered, %d of %d sessions kept their rate (>= 95 %%), %d failed;"
+                        + " frame delay p50 %.2f ms, p99 %.2f ms over all frames; per-session p99: median %.2f ms,"
+                        + " worst %.2f ms%s", path, mbs, paced * (double) pacedMbs, keptUp, paced, failed,
+                        overall.percentile(50), overall.percentile(99), p99.percentile(50), p99.max(),
+                        viaGateway ? String.format(java.util.Locale.ROOT, "; gateway CPU %.2f s/GB",
+                                cpu / (total / 1e9)) : "");
+                String k = "paced_" + path + "_";
+                report.put("paced_sessions", paced);
+                report.put("paced_mb_s_each", pacedMbs);
+                report.put(k + "delivered_mb_s", mbs);
+                report.put(k + "kept_rate", keptUp);
+                report.put(k + "failed", failed);
+                report.put(k + "delay_p50_ms", overall.percentile(50));
+                report.put(k + "delay_p99_ms", overall.percentile(99));
+                report.put(k + "session_p99_median_ms", p99.percentile(50));
+                report.put(k + "session_p99_worst_ms", p99.max());
+            } finally {
+                conns.forEach(BenchConn::close);
+            }
         }
     }
 
@@ -124,7 +230,7 @@ final class ScaleBench {
             report.put("idle_rss_kib_per_session", rssPer);
             report.put("idle_threads_per_session", threadsPer);
             report.put("idle_threads_total", after.threads);
-            report.put("goal_2000_at_100kib", open >= 2000 && failures.get() == 0 && heapPer <= 100 ? "met"
+            report.put("goal_10000_at_40kib", open >= 10_000 && failures.get() == 0 && heapPer <= 40 ? "met"
                     : "missed");
             for (BenchConn c : conns) {
                 c.close();

@@ -21,11 +21,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *       to back, as fast as the socket takes them (one prebuilt direct buffer, no per-frame work);
  *   <li>{@link Mode#ECHO}: every PointerEvent is answered at once with a 16x16 Raw update at the pointer: a round
  *       trip with no timer or guest in it, for latency;
- *   <li>{@link Mode#IDLE}: a desktop where nothing changes: requests are read and never answered.
+ *   <li>{@link Mode#IDLE}: a desktop where nothing changes: requests are read and never answered;
+ *   <li>{@link Mode#PACED}: after the first FramebufferUpdateRequest, one Raw update of a fixed size at a fixed
+ *       rate, each carrying the System.nanoTime() it was due at in its first 8 pixel bytes: a reader in this JVM
+ *       gets each frame's delay (see {@link RfbReader#stamped}).
  * </ul>
  */
 final class SyntheticRfbServer implements AutoCloseable {
-    enum Mode { STREAM, ECHO, IDLE }
+    enum Mode { STREAM, ECHO, IDLE, PACED }
 
     static final int ECHO_SIZE = 16;
 
@@ -38,6 +41,18 @@ final class SyntheticRfbServer implements AutoCloseable {
     private final AtomicLong bytesSent = new AtomicLong();
     private final Thread acceptor;
     private volatile boolean closed;
+    /** PACED: bytes of pixels per update (a strip of the screen's width) and updates per second. */
+    private int pacedPixelBytes;
+    private int pacedFps;
+
+    /** A PACED server: each connection gets {@code bytesPerSecond} in {@code fps} updates a second. */
+    static SyntheticRfbServer paced(int width, int height, int bytesPerSecond, int fps) throws IOException {
+        SyntheticRfbServer s = new SyntheticRfbServer(Mode.PACED, width, height);
+        int rows = Math.max(1, Math.min(height, bytesPerSecond / fps / (width * 4)));
+        s.pacedPixelBytes = rows * width * 4;
+        s.pacedFps = fps;
+        return s;
+    }
 
     SyntheticRfbServer(Mode mode, int width, int height) throws IOException {
         this.mode = mode;
@@ -136,6 +151,8 @@ final class SyntheticRfbServer implements AutoCloseable {
                         if (mode == Mode.STREAM && streamer == null) {
                             streamer = Thread.ofPlatform().daemon().name("rfb-synthetic-stream")
                                     .start(() -> stream(c));
+                        } else if (mode == Mode.PACED && streamer == null) {
+                            streamer = Thread.ofVirtual().name("rfb-synthetic-paced").start(() -> paced(c));
                         }
                     }
                     case 4 -> in.readFully(new byte[7]); // KeyEvent
@@ -166,6 +183,32 @@ final class SyntheticRfbServer implements AutoCloseable {
         try {
             while (!closed && c.isOpen()) {
                 write(c, frame.duplicate());
+            }
+        } catch (IOException e) {
+            // Reader gone.
+        }
+    }
+
+    /**
+     * One update every 1/fps s on a fixed schedule; each is stamped with the time it was due, so a frame held up
+     * by backpressure (the write blocks) shows its full delay at the reader.
+     */
+    private void paced(SocketChannel c) {
+        int rows = pacedPixelBytes / (width * 4);
+        ByteBuffer b = ByteBuffer.allocateDirect(4 + 12 + pacedPixelBytes);
+        b.put((byte) 0).put((byte) 0).putShort((short) 1);
+        b.putShort((short) 0).putShort((short) 0).putShort((short) width).putShort((short) rows).putInt(0);
+        long period = 1_000_000_000L / pacedFps;
+        long due = System.nanoTime();
+        try {
+            while (!closed && c.isOpen()) {
+                b.putLong(16, due).clear();
+                write(c, b);
+                due += period;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
             }
         } catch (IOException e) {
             // Reader gone.
