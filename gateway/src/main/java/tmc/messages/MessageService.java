@@ -199,6 +199,9 @@ public final class MessageService implements AutoCloseable {
             ds.add(new Delivery(id, vm, nextSeq(now), m.priority(), DeliveryState.QUEUED, now, null, null, null, null,
                     null, 0));
         }
+        for (String vm : targets) {
+            channels.get(vm).prepare(m);
+        }
         List<OutboxEvent> events;
         long t1 = System.nanoTime();
         try {

@@ -14,7 +14,6 @@ import java.util.concurrent.CompletionException;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import tmc.render.Bitmap;
-import tmc.render.MessageRenderer;
 import tmc.render.RenderGate;
 import tmc.render.RenderRequest;
 import tmc.store.Button;
@@ -68,6 +67,30 @@ public final class OverlayCommand {
         return rendered(m, screenWidth, screenHeight).bitmap();
     }
 
+    /**
+     * Starts rendering {@code m} for a screen size on a virtual thread, unless that render is cached or under way:
+     * a later {@link #render} for the same size takes it from the cache (or waits for it). Failures are left to
+     * that later call, which renders again and reports them.
+     */
+    public static void renderAhead(Message m, int screenWidth, int screenHeight) {
+        RenderKey key = new RenderKey(m.id(), screenWidth, screenHeight);
+        CompletableFuture<Rendered> f;
+        synchronized (RENDERS) {
+            if (RENDERS.containsKey(key)) {
+                return;
+            }
+            f = new CompletableFuture<>();
+            RENDERS.put(key, f);
+        }
+        Thread.ofVirtual().name("render-ahead").start(() -> {
+            try {
+                compute(m, key, f);
+            } catch (RuntimeException e) {
+                // compute() dropped the failed entry; the VM's thread renders again and records the error.
+            }
+        });
+    }
+
     // ===== Renders shared between VMs =====
     // A message never changes after it is stored, so (id, screen size) determines the bitmap. Measured with
     // bench/run broadcast: rendering, argb32() and deflate per VM were 3/4 of the gateway's CPU for a broadcast.
@@ -99,21 +122,26 @@ public final class OverlayCommand {
             }
         }
         if (mine) {
-            try {
-                Bitmap b = RenderGate.render(renderRequest(m, screenWidth, screenHeight));
-                f.complete(new Rendered(b, pixels(b)));
-            } catch (RuntimeException e) {
-                synchronized (RENDERS) {
-                    RENDERS.remove(key, f);
-                }
-                f.completeExceptionally(e);
-                throw e;
-            }
+            compute(m, key, f);
         }
         try {
             return f.join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** Renders into {@code f}, which the caller claimed in {@link #RENDERS}; a failure removes the entry. */
+    private static void compute(Message m, RenderKey key, CompletableFuture<Rendered> f) {
+        try {
+            Bitmap b = RenderGate.render(renderRequest(m, key.screenWidth(), key.screenHeight()));
+            f.complete(new Rendered(b, pixels(b)));
+        } catch (RuntimeException e) {
+            synchronized (RENDERS) {
+                RENDERS.remove(key, f);
+            }
+            f.completeExceptionally(e);
+            throw e;
         }
     }
 

@@ -41,6 +41,7 @@ final class VmChannel implements QmpConnection.Handler {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
     static final int DEFAULT_WIDTH = 1024;
     static final int DEFAULT_HEIGHT = 768;
+    static final Duration SIZE_FRESH = Duration.ofSeconds(2);
 
     private final VmTarget target;
     private final MessageService service;
@@ -56,6 +57,15 @@ final class VmChannel implements QmpConnection.Handler {
     private boolean reconcile;
     /** The screen size {@link #onScreen} was laid out for; null when not known (found on screen after a restart). */
     private int[] laidOutFor;
+    /**
+     * The screen size QEMU last reported and when (System.nanoTime): a message shown within {@link #SIZE_FRESH}
+     * of the last query is laid out without asking again (a QMP round trip on the way to the screen); a
+     * resolution change in between is caught by {@link #checkScreenSize}, which lays the message out again.
+     */
+    private int[] knownSize;
+    private long knownSizeAt;
+    /** Read by other threads to render a message ahead of the VM's thread ({@link #prepare}). */
+    private volatile int[] lastSize;
 
     VmChannel(VmTarget target, MessageService service) {
         this.target = target;
@@ -147,6 +157,7 @@ final class VmChannel implements QmpConnection.Handler {
             client = c;
             onScreen = null;
             laidOutFor = null;
+            knownSize = null;
             reconcile = true;
             connected = true;
             if (generation > 1) {
@@ -239,7 +250,7 @@ final class VmChannel implements QmpConnection.Handler {
                 onScreen = null;
             }
             timing.mark(Timing.STORE_READ);
-            int[] size = screenSize();
+            int[] size = recentScreenSize();
             timing.mark(Timing.SIZE_QUERY);
             Bitmap bitmap;
             try {
@@ -432,8 +443,36 @@ final class VmChannel implements QmpConnection.Handler {
         }
     }
 
+    /** The screen size, asked of QEMU only if the last answer is older than {@link #SIZE_FRESH}. */
+    private int[] recentScreenSize() {
+        if (knownSize != null && System.nanoTime() - knownSizeAt < SIZE_FRESH.toNanos()) {
+            return knownSize;
+        }
+        return screenSize();
+    }
+
+    /**
+     * A message is about to be stored for this VM: render it now, on another thread, for the screen size last
+     * seen, so that the bitmap is ready (OverlayCommand's shared renders) when this VM's thread gets to it. The
+     * render overlaps the store's insert and the hand-off instead of following them.
+     */
+    void prepare(Message m) {
+        int[] size = lastSize;
+        if (size != null && target.qmp() != null) {
+            OverlayCommand.renderAhead(m, size[0], size[1]);
+        }
+    }
+
     /** The VM's current screen size, to lay the message out; a common default when QEMU can't say. */
     private int[] screenSize() {
+        int[] size = askScreenSize();
+        knownSize = size;
+        knownSizeAt = System.nanoTime();
+        lastSize = size;
+        return size;
+    }
+
+    private int[] askScreenSize() {
         try {
             JsonNode r = client.execute("query-vnc-overlay-displays", null, COMMAND_TIMEOUT);
             JsonNode first = r.isArray() && r.size() > 0 ? r.get(0) : r;
