@@ -7,14 +7,12 @@ import java.time.Duration;
  *
  * @param handshakeTimeout time for the VM connection, both handshakes and the browser's first bytes together
  * @param maxCutText       largest ClientCutText accepted from the browser (QEMU's own limit is 1 MiB)
- * @param chunkBytes       bytes read from the VM per WebSocket message
- * @param maxInFlightBytes bytes sent to the browser and not yet written to its socket; when reached, the gateway
- *                         stops reading from the VM
+ * @param chunkBytes       most bytes read from the VM at once, sent as one WebSocket message (a pooled direct
+ *                         buffer of this size is held only while the VM's bytes flow)
+ * @param maxInFlightBytes bytes sent to the browser and not yet written to its socket, at most; the relay keeps
+ *                         one message in flight, so this bound holds as long as it is at least chunkBytes
  */
 public record RelaySettings(Duration handshakeTimeout, int maxCutText, int chunkBytes, int maxInFlightBytes) {
-    public static final RelaySettings DEFAULTS = new RelaySettings(Duration.ofSeconds(10), 1 << 20, 64 * 1024,
-            256 * 1024);
-
     public RelaySettings {
         if (chunkBytes < 1024 || maxInFlightBytes < chunkBytes) {
             throw new IllegalArgumentException("need 1024 <= chunkBytes <= maxInFlightBytes");

@@ -132,7 +132,7 @@ class ConfigLoaderTest {
                 error(c -> ((ObjectNode) c.get("jwt")).put("clockSkewSeconds", 3600)));
         assertEquals("limits.perVm: expected an integer 1-100000, got 0",
                 error(c -> c.putObject("limits").put("perVm", 0)));
-        assertEquals("limits.maxInFlightBytes: must be at least limits.chunkBytes (65536)",
+        assertEquals("limits.maxInFlightBytes: must be at least limits.chunkBytes (262144)",
                 error(c -> c.putObject("limits").put("maxInFlightBytes", 4096)));
         assertEquals("allowedOrigins[0]: expected scheme://host[:port] with no path, got \"http://a.test/path\"",
                 error(c -> ((ArrayNode) c.get("allowedOrigins")).insert(0, "http://a.test/path")));
