@@ -1,8 +1,7 @@
 # Sourced by scripts/demo.sh when TMC_DEMO_VMS=libvirt: the demo VMs become domains of a private libvirt daemon
 # (Debian's libvirtd, QEMU driver) whose <emulator> is the patched QEMU; the gateway finds them through their tmc
-# metadata and sends messages through libvirt's qemu-monitor-command. The daemon runs in a mount namespace of its
-# own with $RUN/libvirt bind-mounted over /etc/libvirt, /var/lib/libvirt, /run/libvirt, /var/cache/libvirt and
-# /var/log/libvirt, so the machine's own libvirt (if any) is untouched and everything goes with $RUN.
+# metadata and sends messages through libvirt's qemu-monitor-command. The daemon (scripts/libvirtd-private.sh)
+# keeps its configuration and state under $RUN/libvirt, so the machine's own libvirt (if any) is untouched.
 #
 # Uses from demo.sh: RUN, QEMU, GUEST, VMS (id tenant user display password), pids. Sets LIBVIRT_URI.
 
@@ -11,35 +10,9 @@ LIBVIRT_URI="qemu+unix:///system?socket=$LV/sock/libvirt-sock"
 virsh_() { virsh -q -c "$LIBVIRT_URI" "$@"; }
 
 libvirt_boot() {
-    command -v libvirtd >/dev/null || [ -x /usr/sbin/libvirtd ] || { echo "demo: libvirtd is missing" >&2; exit 1; }
-    mkdir -p "$LV"/{etc,lib,run,cache,log,sock}
-    cat > "$LV/libvirtd.conf" <<CONF
-unix_sock_dir = "$LV/sock"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:$LV/libvirtd.log"
-CONF
-    # QEMU as root without a security driver (the patched QEMU lives under the builder's home), output to files
-    # (no virtlogd), no cgroups or device namespaces (containers).
-    cat > "$LV/etc/qemu.conf" <<CONF
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-namespaces = [ ]
-cgroup_controllers = [ ]
-stdio_handler = "file"
-CONF
-    cat > "$LV/start.sh" <<START
-set -e
-for d in etc:/etc/libvirt lib:/var/lib/libvirt run:/run/libvirt cache:/var/cache/libvirt log:/var/log/libvirt; do
-    mkdir -p "\${d#*:}" && mount --bind "$LV/\${d%%:*}" "\${d#*:}"
-done
-exec /usr/sbin/libvirtd -f "$LV/libvirtd.conf"
-START
+    mkdir -p "$LV"
     # Its own session: Ctrl-C reaches the demo script, which stops the domains before the daemon.
-    setsid unshare -m --propagation private sh "$LV/start.sh" > "$LV/libvirtd.out" 2>&1 &
+    setsid scripts/libvirtd-private.sh "$LV" > "$LV/libvirtd.out" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 150); do [ -S "$LV/sock/libvirt-sock" ] && break; sleep 0.2; done
     virsh_ version >/dev/null || { cat "$LV/libvirtd.out" >&2; echo "demo: libvirtd did not start" >&2; exit 1; }

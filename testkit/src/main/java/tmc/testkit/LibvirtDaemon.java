@@ -12,19 +12,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A private libvirt daemon for tests: Debian's {@code libvirtd} (QEMU driver, system mode, as root) with its own
- * configuration, socket and state, so the machine's own libvirt (if any) is untouched. It runs in a mount
- * namespace of its own ({@code unshare -m}) in which a temporary directory is bind-mounted over {@code /etc/libvirt},
- * {@code /var/lib/libvirt}, {@code /run/libvirt}, {@code /var/cache/libvirt} and {@code /var/log/libvirt}: domain
- * definitions, QEMU state and logs all stay in that directory, and go with it.
- *
- * <p>Its {@code qemu.conf} runs QEMU as root without a security driver, cgroups or device namespaces (the test
- * QEMU lives under root's home), and writes QEMU's output to files (no virtlogd needed).
+ * A private libvirt daemon for tests: Debian's {@code libvirtd} (QEMU driver, system mode, as root) run by
+ * scripts/libvirtd-private.sh with its own configuration, socket and state in a temporary directory (bind-mounted
+ * over /etc/libvirt, /var/lib/libvirt, /run/libvirt, ... in a mount namespace of its own), so the machine's own
+ * libvirt (if any) is untouched and everything goes with the directory. QEMU runs as root without a security
+ * driver, cgroups or device namespaces, its output to files (no virtlogd).
  */
 public final class LibvirtDaemon implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final String[] BIND = {"etc:/etc/libvirt", "lib:/var/lib/libvirt", "run:/run/libvirt",
-        "cache:/var/cache/libvirt", "log:/var/log/libvirt"};
 
     private final Path dir;
     private final Process process;
@@ -44,35 +39,7 @@ public final class LibvirtDaemon implements AutoCloseable {
         }
         // Unix socket paths must stay under 108 bytes.
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "tmc-lv-");
-        StringBuilder script = new StringBuilder("set -e\n");
-        for (String b : BIND) {
-            String[] p = b.split(":");
-            Files.createDirectories(dir.resolve(p[0]));
-            // The mount points must exist on the host; creating an empty directory there changes nothing.
-            script.append("mkdir -p ").append(p[1]).append(" && mount --bind ").append(dir.resolve(p[0]))
-                    .append(' ').append(p[1]).append('\n');
-        }
-        script.append("exec /usr/sbin/libvirtd -f ").append(dir.resolve("libvirtd.conf")).append('\n');
-        Files.createDirectories(dir.resolve("sock"));
-        Files.writeString(dir.resolve("libvirtd.conf"), """
-                unix_sock_dir = "%s"
-                auth_unix_rw = "none"
-                auth_unix_ro = "none"
-                log_outputs = "3:file:%s"
-                """.formatted(dir.resolve("sock"), dir.resolve("libvirtd.log")));
-        Files.writeString(dir.resolve("etc/qemu.conf"), """
-                user = "root"
-                group = "root"
-                dynamic_ownership = 0
-                remember_owner = 0
-                security_driver = "none"
-                namespaces = [ ]
-                cgroup_controllers = [ ]
-                stdio_handler = "file"
-                """);
-        Files.writeString(dir.resolve("start.sh"), script);
-        Process p = new ProcessBuilder("/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh",
-                dir.resolve("start.sh").toString())
+        Process p = new ProcessBuilder(script().toString(), dir.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("libvirtd.out").toFile())
                 .start();
@@ -88,6 +55,18 @@ public final class LibvirtDaemon implements AutoCloseable {
         }
         d.virsh("version"); // answers once the drivers are up
         return d;
+    }
+
+    /** scripts/libvirtd-private.sh of this checkout, found upwards from the working directory (a module's). */
+    private static Path script() {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            Path s = d.resolve("scripts/libvirtd-private.sh");
+            if (Files.isExecutable(s)) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("scripts/libvirtd-private.sh not found above "
+                + Path.of("").toAbsolutePath());
     }
 
     /** The URI clients connect with. */
