@@ -1,13 +1,10 @@
 package tmc.testkit;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * The test guest as a domain of a {@link LibvirtDaemon}: type {@code qemu} (TCG), the patched QEMU as its
@@ -15,7 +12,7 @@ import java.util.List;
  * socket (input events logged there, as with {@link TestVm}), tmc metadata naming its VM id and tenant, and a
  * second QMP monitor for the test itself (passed through {@code <qemu:commandline>}; the product only uses libvirt's).
  */
-public final class LibvirtDomain implements AutoCloseable {
+public final class LibvirtDomain implements Guest, AutoCloseable {
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(120);
 
     private final LibvirtDaemon daemon;
@@ -120,25 +117,14 @@ public final class LibvirtDomain implements AutoCloseable {
         return 5900 + Integer.parseInt(display.substring(display.lastIndexOf(':') + 1));
     }
 
-    /** The test's own QMP monitor (events reach it too). */
+    @Override
     public QmpClient qmp() {
         return qmp;
     }
 
+    @Override
     public SerialConsole serial() {
         return serial;
-    }
-
-    public int mark() {
-        return serial.mark();
-    }
-
-    public List<InputEvent> inputEventsSince(int mark) {
-        return serial.inputEventsSince(mark);
-    }
-
-    public void setResolution(int width, int height) {
-        serial.command("setres " + width + " " + height, Duration.ofSeconds(30));
     }
 
     private Path serialSocket() {
@@ -150,22 +136,7 @@ public final class LibvirtDomain implements AutoCloseable {
     }
 
     private SocketChannel connect(Path socket) throws IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            if (Files.exists(socket)) {
-                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-                try {
-                    channel.connect(UnixDomainSocketAddress.of(socket));
-                    return channel;
-                } catch (IOException e) {
-                    channel.close();
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IOException("domain " + name + ": QEMU never opened " + socket);
-            }
-            LibvirtDaemon.sleep(20);
-        }
+        return UnixSockets.connect(socket, () -> null); // libvirt reports a QEMU that failed to start itself
     }
 
     private void closeClients() {

@@ -3,8 +3,6 @@ package tmc.testkit;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +26,7 @@ import java.util.stream.Stream;
  * }
  * }</pre>
  */
-public final class TestVm implements AutoCloseable {
+public final class TestVm implements Guest, AutoCloseable {
     private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(120);
 
     private final Builder config;
@@ -100,28 +98,8 @@ public final class TestVm implements AutoCloseable {
     }
 
     private SocketChannel connectUnix(Path socket) throws IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            if (!process.isAlive()) {
-                throw new IOException("QEMU exited with " + process.exitValue() + ": " + qemuLogTail());
-            }
-            if (Files.exists(socket)) {
-                SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-                try {
-                    channel.connect(UnixDomainSocketAddress.of(socket));
-                    return channel;
-                } catch (IOException e) {
-                    channel.close();
-                }
-            }
-            if (System.nanoTime() > deadline) throw new IOException("QEMU never opened " + socket);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted");
-            }
-        }
+        return UnixSockets.connect(socket, () -> process.isAlive() ? null
+                : "QEMU exited with " + process.exitValue() + ": " + qemuLogTail());
     }
 
     /** Picks a free loopback port at or above {@code base} (QEMU takes VNC ports as display numbers). */
@@ -159,27 +137,14 @@ public final class TestVm implements AutoCloseable {
         return runDir.resolve("qmp.sock");
     }
 
-    /** The testkit's own QMP connection (a second monitor; events reach both). */
+    @Override
     public QmpClient qmp() {
         return qmp;
     }
 
+    @Override
     public SerialConsole serial() {
         return serial;
-    }
-
-    /** Shortcut for {@code serial().mark()}. */
-    public int mark() {
-        return serial.mark();
-    }
-
-    public List<InputEvent> inputEventsSince(int mark) {
-        return serial.inputEventsSince(mark);
-    }
-
-    /** Asks the guest to switch its screen to width x height x 32 and waits until it says it did. */
-    public void setResolution(int width, int height) {
-        serial.command("setres " + width + " " + height, Duration.ofSeconds(30));
     }
 
     public Path logDir() {
