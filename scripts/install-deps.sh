@@ -19,8 +19,11 @@ fi
 # Debian's stock QEMU for the D-Bus display backend (docs/dbus-display.md): without recommends, which would pull a
 # desktop's worth of GUI and firmware packages; ui-dbus.so is in qemu-system-common.
 STOCK_QEMU="qemu-system-x86 qemu-system-common"
+# libvirt tests (testkit's LibvirtDaemon, TMC_DEMO_VMS=libvirt): Debian's daemon, its QEMU driver and virsh, also
+# without recommends (no default network, no firmware).
+LIBVIRT_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"
 missing_stock=""
-for p in $STOCK_QEMU; do
+for p in $STOCK_QEMU $LIBVIRT_PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing_stock="$missing_stock $p"
 done
 if [ -n "$missing_stock" ]; then
@@ -34,17 +37,4 @@ if [ -n "$(echo "$missing" | xargs)" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
-fi
-# libvirt tests (testkit's LibvirtDaemon, TMC_DEMO_VMS=libvirt): Debian's daemon, its QEMU driver and virsh, without
-# what they recommend (no default network, no firmware, no system QEMU).
-LIBVIRT_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"
-missing=""
-for p in $LIBVIRT_PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    echo "install-deps.sh: installing$missing" >&2
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
