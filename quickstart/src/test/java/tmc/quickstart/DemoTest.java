@@ -33,13 +33,24 @@ class DemoTest {
 
     @Test
     void demoStartsServesAVmScreenAndStopsCleanly() throws Exception {
+        runDemo(Map.of());
+    }
+
+    /** TMC_DEMO_VMS=libvirt: the same contract with the VMs as domains of a private libvirt daemon. */
+    @Test
+    void libvirtDemoKeepsTheContract() throws Exception {
+        runDemo(Map.of("TMC_DEMO_VMS", "libvirt"));
+    }
+
+    private void runDemo(Map<String, String> mode) throws Exception {
         Path repo = Path.of(System.getProperty("maven.multiModuleProjectDirectory", "..")).toAbsolutePath();
         if (!Files.exists(repo.resolve("scripts/demo.sh"))) repo = Path.of("..").toAbsolutePath().normalize();
         // Unix socket paths stay short under /tmp.
         Path state = Files.createTempDirectory(Path.of("/tmp"), "tmc-demo-");
         int port = freePort();
         int display = 200 + ThreadLocalRandom.current().nextInt(2000);
-        Path log = TestEnv.buildDir().resolve("demo.log");
+        Path log = TestEnv.buildDir().resolve(mode.isEmpty() ? "demo.log"
+                : "demo-" + String.join("-", mode.values()) + ".log");
         Files.createDirectories(log.getParent());
 
         ProcessBuilder pb = new ProcessBuilder("setsid", "scripts/demo.sh")
@@ -51,6 +62,7 @@ class DemoTest {
                 "TMC_DEMO_VNC_DISPLAY", String.valueOf(display),
                 "TMC_DEMO_DIR", state.toString(),
                 "TMC_DEMO_SKIP_BUILD", "1"));
+        pb.environment().putAll(mode);
         Process demo = pb.start();
         try {
             Path demoJson = state.resolve("demo.json");
@@ -95,11 +107,13 @@ class DemoTest {
             if (!exited) demo.destroyForcibly();
             assertTrue(exited, () -> "the demo did not stop on SIGINT:\n" + tail(log));
         }
-        // Nothing it started is left: no QEMU with its sockets, no gateway with its config.
+        // Nothing it started is left: no QEMU with its sockets or its VNC display (libvirt passes QEMU its files
+        // as descriptors), no gateway with its config, no libvirt daemon.
         Thread.sleep(500);
+        String vnc = "-vnc 127.0.0.1:" + display + ",";
         List<String> leftovers = ProcessHandle.allProcesses()
                 .map(p -> p.info().commandLine().orElse(""))
-                .filter(c -> c.contains(state.toString()))
+                .filter(c -> c.contains(state.toString()) || c.contains(vnc))
                 .toList();
         assertEquals(List.of(), leftovers, "processes left behind by the demo");
         assertTrue(!Files.exists(state.resolve("demo.json")), "demo.json removed when the demo stops");
