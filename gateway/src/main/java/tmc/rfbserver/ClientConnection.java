@@ -332,6 +332,11 @@ final class ClientConnection {
         }
     }
 
+    /** Ends the connection from the server's side; the reader sees the channel closed. */
+    void close() {
+        closeQuietly();
+    }
+
     private void closeQuietly() {
         try {
             channel.close();

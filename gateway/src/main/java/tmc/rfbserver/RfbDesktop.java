@@ -47,6 +47,11 @@ public final class RfbDesktop {
         }
     }
 
+    /** Disconnects every viewer (the picture's source is gone). */
+    public void closeAll() {
+        for (ClientConnection c : clients) c.close();
+    }
+
     /** These pixels of the picture changed. */
     public void damaged(Rect area) {
         for (ClientConnection c : clients) c.damaged(area);

@@ -87,6 +87,7 @@ public final class VmScreen implements AutoCloseable {
     @Override
     public void close() {
         display.close();
+        desktop.closeAll();
         timers.shutdownNow();
     }
 
