@@ -58,7 +58,12 @@ public final class MessagesExtension implements GatewayServer.Extension {
         Store store = openStore(config.section("store").orElse(null));
         List<VmTarget> targets = new ArrayList<>();
         for (VmConfig vm : config.vms()) {
-            targets.add(new VmTarget(vm.id(), vm.tenant(), vm.qmp() == null ? null : qmpAddress(vm.qmp())));
+            if (vm.dbusDisplay()) {
+                // The gateway draws this VM's messages itself; its "monitor" is the overlay contract in-process.
+                targets.add(new VmTarget(vm.id(), vm.tenant(), null, gateway.dbusVms().get(vm.id()).transport()));
+            } else {
+                targets.add(new VmTarget(vm.id(), vm.tenant(), vm.qmp() == null ? null : qmpAddress(vm.qmp())));
+            }
         }
         EventBus bus = new EventBus();
         MessageService svc = new MessageService(store, gateway.clock(), bus, targets).start();

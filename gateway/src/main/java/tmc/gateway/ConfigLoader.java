@@ -299,7 +299,8 @@ public final class ConfigLoader {
             }
             String tenant = o.requiredString("tenant");
             String name = o.string("name", id);
-            ServerAddress vnc = o.address("vnc", true);
+            java.nio.file.Path dbusQmp = dbusDisplay(o);
+            ServerAddress vnc = o.address("vnc", dbusQmp == null);
             String passwordEnv = "TMC_VNC_PASSWORD_" + id.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
             String password = env.getOrDefault(passwordEnv, o.string("vncPassword", null));
             if (password != null && (password.isEmpty() || password.length() > 8)) {
@@ -311,7 +312,11 @@ public final class ConfigLoader {
             VncTls tls = vncTls(node.get(i).get("vncTls"), path + ".vncTls", vnc);
             o.seen.add("vncTls");
             o.noOthers();
-            vms.add(new VmConfig(id, tenant, name, vnc, password, qmp, tls));
+            if (dbusQmp != null && (vnc != null || password != null || qmp != null || tls != null)) {
+                throw new ConfigException(path + ".display.dbus: the gateway serves this VM's screen itself; drop "
+                        + "vnc, vncPassword, vncTls and qmp");
+            }
+            vms.add(new VmConfig(id, tenant, name, vnc, password, qmp, tls, dbusQmp));
         }
         return vms;
     }
@@ -326,6 +331,9 @@ public final class ConfigLoader {
         }
         if (!node.isObject()) {
             throw new ConfigException(path + ": expected an object {ca, serverName, clientCert, clientKey}");
+        }
+        if (vnc == null) {
+            throw new ConfigException(path + ": TLS is for a VNC server; this VM has none (display.dbus)");
         }
         if (vnc.isUnix()) {
             throw new ConfigException(path + ": TLS is for a VNC server on TCP; a unix socket needs none");
@@ -345,6 +353,36 @@ public final class ConfigLoader {
             throw new ConfigException(path + ": " + e.getMessage());
         }
         return tls;
+    }
+
+    /**
+     * {@code "display": {"dbus": {"qmp": "unix:/run/tmc/vm1.qmp"}}}: stock QEMU with {@code -display dbus,p2p=yes},
+     * reached through this QMP socket (a unix socket: file descriptors are passed over it). Null when absent.
+     */
+    private static java.nio.file.Path dbusDisplay(Obj vm) throws ConfigException {
+        vm.seen.add("display");
+        JsonNode display = vm.node.get("display");
+        if (display == null || display.isNull()) {
+            return null;
+        }
+        if (!display.isObject()) {
+            throw new ConfigException(vm.field("display") + ": expected an object");
+        }
+        Obj d = new Obj(display, vm.field("display"));
+        JsonNode dbusNode = display.get("dbus");
+        d.seen.add("dbus");
+        d.noOthers();
+        if (dbusNode == null || !dbusNode.isObject()) {
+            throw new ConfigException(d.field("dbus") + ": required, an object");
+        }
+        Obj dbus = new Obj(dbusNode, d.field("dbus"));
+        ServerAddress qmp = dbus.address("qmp", true);
+        dbus.noOthers();
+        if (!qmp.isUnix()) {
+            throw new ConfigException(dbus.field("qmp") + ": must be a unix socket (unix:/path): QEMU takes the "
+                    + "D-Bus connection as a file descriptor passed over it");
+        }
+        return qmp.path();
     }
 
     /** A JSON object being read: tracks which fields were used so that unknown ones are reported. */

@@ -28,6 +28,7 @@ import tmc.auth.Revocations;
 import tmc.auth.Tickets;
 import tmc.rfb.CloseStatus;
 import tmc.rfb.VmSockets;
+import tmc.vmscreen.DbusVms;
 
 /**
  * The running gateway: Jetty with {@code /vnc/*} (browser sessions), {@code /healthz}, {@code /api/v1/sessions}
@@ -62,6 +63,8 @@ public final class GatewayServer implements AutoCloseable {
     private final SessionRegistry sessions;
     private final AdminAuth adminAuth;
     private final VmDirectory directory;
+    /** VMs on stock QEMU whose screen the gateway serves itself (D-Bus display). */
+    private final DbusVms dbusVms;
     private final ScheduledExecutorService timer;
     private final List<Extension> extensions;
     private final Map<String, HttpServlet> servlets;
@@ -86,6 +89,12 @@ public final class GatewayServer implements AutoCloseable {
         this.sessions = new SessionRegistry(config.limits(), tenants);
         this.adminAuth = new AdminAuth(admins);
         this.directory = new VmDirectory(config.vms());
+        this.dbusVms = new DbusVms();
+        for (VmConfig vm : config.vms()) {
+            if (vm.dbusDisplay()) {
+                dbusVms.add(vm.id(), vm.dbusQmp());
+            }
+        }
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tmc-timer");
             t.setDaemon(true);
@@ -134,6 +143,11 @@ public final class GatewayServer implements AutoCloseable {
         return adminAuth;
     }
 
+    /** The D-Bus display VMs, kept attached while the gateway runs. */
+    public DbusVms dbusVms() {
+        return dbusVms;
+    }
+
     /** The VMs browsers may open: the configured ones, plus those extensions (libvirt) add at run time. */
     public VmDirectory vms() {
         return directory;
@@ -180,6 +194,8 @@ public final class GatewayServer implements AutoCloseable {
 
         ServletContextHandler context = new ServletContextHandler("/");
         context.setAttribute(VmSockets.class.getName(), vmSockets);
+        context.setAttribute(DbusVms.class.getName(), dbusVms.start());
+        closeables.add(dbusVms);
         JakartaWebSocketServletContainerInitializer.configure(context, (servletContext, container) -> {
             container.setDefaultMaxBinaryMessageBufferSize(64 * 1024);
             container.setDefaultMaxTextMessageBufferSize(1024);

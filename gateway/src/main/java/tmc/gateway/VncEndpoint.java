@@ -36,6 +36,9 @@ import tmc.rfb.RelaySettings;
 import tmc.rfb.RfbRelay;
 import tmc.rfb.ServerInit;
 import tmc.rfb.VmSockets;
+import tmc.rfbserver.RfbDesktop;
+import tmc.vmscreen.DbusVm;
+import tmc.vmscreen.DbusVms;
 
 /**
  * One browser WebSocket on {@code /vnc/{vmId}}. Created per upgrade with the {@link Admission.Decision} already
@@ -68,6 +71,9 @@ public final class VncEndpoint implements FrameHandler {
     private final Pings pings = new Pings(SEEDS.nextLong());
 
     private volatile VmSockets sockets;
+    private volatile DbusVms dbusVms;
+    /** Instead of {@link #relay}: the gateway's own RFB server, for a D-Bus display VM. */
+    private volatile DesktopBridge desktop;
     private volatile CoreSession session;
     private volatile RfbRelay relay;
     /** The data message being received is text (refused); continuation frames carry no type. */
@@ -94,6 +100,7 @@ public final class VncEndpoint implements FrameHandler {
         WebSocketComponents components = WebSocketServerComponents.getWebSocketComponents(
                 core.getServletContextHandler());
         endpoint.sockets = (VmSockets) request.getServletContext().getAttribute(VmSockets.class.getName());
+        endpoint.dbusVms = (DbusVms) request.getServletContext().getAttribute(DbusVms.class.getName());
         WebSocketNegotiator negotiator = new WebSocketNegotiator.AbstractNegotiator() {
             @Override
             public FrameHandler negotiate(ServerUpgradeRequest upgrade, ServerUpgradeResponse upgraded,
@@ -138,6 +145,10 @@ public final class VncEndpoint implements FrameHandler {
             return;
         }
         VmConfig vm = decision.vm();
+        if (vm.dbusDisplay()) {
+            openDesktop(vm, channel);
+            return;
+        }
         Limits limits = config.limits();
         SessionRegistry.SessionInfo info = new SessionRegistry.SessionInfo(id, vm.id(), decision.claims(), remote,
                 Instant.now());
@@ -175,8 +186,53 @@ public final class VncEndpoint implements FrameHandler {
         keepAlive(r);
     }
 
+    /** A D-Bus display VM: the browser speaks RFB to the gateway's own server for it (docs/dbus-display.md). */
+    private void openDesktop(VmConfig vm, WebSocketChannel channel) {
+        DbusVm dbusVm = dbusVms == null ? null : dbusVms.get(vm.id());
+        RfbDesktop rfb = dbusVm == null ? null : dbusVm.desktop();
+        if (rfb == null) {
+            LOG.info("session={} event=refused vm={} remote={} reason=\"display not attached\"", id, vm.id(), remote);
+            channel.close(new CloseStatus(CloseStatus.UPSTREAM_UNREACHABLE, "the VM's display is not reachable"));
+            return;
+        }
+        SessionRegistry.SessionInfo info = new SessionRegistry.SessionInfo(id, vm.id(), decision.claims(), remote,
+                Instant.now());
+        DesktopBridge bridge = new DesktopBridge(id, channel);
+        Live live = new Live(info);
+        desktop = bridge;
+        CloseStatus refusal = registry.register(live);
+        if (refusal != null) {
+            desktop = null;
+            channel.close(refusal);
+            return;
+        }
+        LOG.info("session={} event=admitted user={} tenant={} vm={} view_only={} remote={} display=dbus", id,
+                safe(info.user()), safe(info.tenant()), vm.id(), info.viewOnly(), remote);
+        bridge.start(rfb, info.viewOnly(), remote, () -> {
+            registry.unregister(live);
+            LOG.info("session={} event=closed vm={} bytes_from_browser={} bytes_to_browser={}", id, vm.id(),
+                    bridge.bytesFromBrowser(), bridge.bytesToBrowser());
+        });
+    }
+
     @Override
     public void onFrame(Frame frame, Callback callback) {
+        DesktopBridge d = desktop;
+        if (d != null) {
+            switch (frame.getOpCode()) {
+                case OpCode.BINARY, OpCode.CONTINUATION -> d.onBrowserData(frame.getPayload(),
+                        Callback.from(() -> next(callback), callback::failed));
+                case OpCode.TEXT -> {
+                    d.close(new CloseStatus(CloseStatus.PROTOCOL_ERROR, "text messages are not part of RFB"));
+                    callback.succeeded();
+                }
+                case OpCode.PING -> session.sendFrame(new Frame(OpCode.PONG, true, frame.getPayload()),
+                        Callback.from(() -> next(callback), callback::failed), false);
+                case OpCode.PONG -> next(callback);
+                default -> callback.succeeded();
+            }
+            return;
+        }
         RfbRelay r = relay;
         switch (frame.getOpCode()) {
             case OpCode.BINARY, OpCode.TEXT, OpCode.CONTINUATION -> {
@@ -214,6 +270,10 @@ public final class VncEndpoint implements FrameHandler {
 
     @Override
     public void onError(Throwable cause, Callback callback) {
+        DesktopBridge d = desktop;
+        if (d != null) {
+            d.onBrowserClosed();
+        }
         RfbRelay r = relay;
         if (r != null) {
             r.onBrowserClosed(CloseStatus.ABNORMAL, "WebSocket error: " + cause.getClass().getSimpleName());
@@ -223,6 +283,10 @@ public final class VncEndpoint implements FrameHandler {
 
     @Override
     public void onClosed(org.eclipse.jetty.websocket.core.CloseStatus status, Callback callback) {
+        DesktopBridge d = desktop;
+        if (d != null) {
+            d.onBrowserClosed();
+        }
         RfbRelay r = relay;
         if (r != null) {
             r.onBrowserClosed(status.getCode(), status.getReason());
@@ -284,18 +348,30 @@ public final class VncEndpoint implements FrameHandler {
 
         @Override
         public long bytesFromBrowser() {
+            DesktopBridge d = desktop;
+            if (d != null) {
+                return d.bytesFromBrowser();
+            }
             RfbRelay r = relay;
             return r == null ? 0 : r.bytesFromBrowser();
         }
 
         @Override
         public long bytesToBrowser() {
+            DesktopBridge d = desktop;
+            if (d != null) {
+                return d.bytesToBrowser();
+            }
             RfbRelay r = relay;
             return r == null ? 0 : r.bytesToBrowser();
         }
 
         @Override
         public void close(CloseStatus status, String detail) {
+            DesktopBridge d = desktop;
+            if (d != null) {
+                d.close(status);
+            }
             RfbRelay r = relay;
             if (r != null) {
                 r.close(status, detail);

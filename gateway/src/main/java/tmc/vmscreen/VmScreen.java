@@ -74,6 +74,11 @@ public final class VmScreen implements AutoCloseable {
         return new OverlayCommands(overlays);
     }
 
+    /** Whether no message is shown (tests, health). */
+    public boolean overlayCommandsEmpty() {
+        return overlays.query().isEmpty();
+    }
+
     public boolean isClosed() {
         return display.isClosed();
     }

@@ -107,7 +107,13 @@ final class ApiFixture implements AutoCloseable {
         StringBuilder vmJson = new StringBuilder();
         for (Vm vm : vms) {
             vmJson.append(vmJson.isEmpty() ? "" : ",").append("{\"id\":\"").append(vm.id()).append("\",\"tenant\":\"")
-                    .append(vm.tenant()).append("\",\"vnc\":\"").append(vm.vnc()).append("\"")
+                    .append(vm.tenant()).append("\"");
+            if (vm.vnc() == null) {
+                // A D-Bus display VM (stock QEMU): its QMP socket is the display's way in.
+                vmJson.append(",\"display\":{\"dbus\":{\"qmp\":\"").append(vm.qmp()).append("\"}}}");
+                continue;
+            }
+            vmJson.append(",\"vnc\":\"").append(vm.vnc()).append("\"")
                     .append(vm.qmp() != null ? ",\"qmp\":\"" + vm.qmp() + "\"" : "").append("}");
         }
         return "{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0},\"allowedOrigins\":[\"http://localhost\"],"
