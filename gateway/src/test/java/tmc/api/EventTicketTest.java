@@ -169,7 +169,7 @@ class EventTicketTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws java.io.IOException {
             in.close();
         }
     }
