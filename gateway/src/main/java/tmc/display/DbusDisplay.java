@@ -265,12 +265,13 @@ public final class DbusDisplay implements AutoCloseable {
 
     private void shutDown(Throwable cause) {
         if (!closed.compareAndSet(false, true)) return;
+        // dbus-java first: a connection whose socket vanishes under it logs an error, ours ending is no error.
+        if (listenerConnection != null) listenerConnection.disconnect();
+        if (qemu != null) qemu.disconnect();
         synchronized (handedOver) {
             for (AFUNIXSocket s : handedOver) closeQuietly(s);
         }
         if (qmp != null) qmp.close();
-        if (listenerConnection != null) listenerConnection.disconnect();
-        if (qemu != null) qemu.disconnect();
         try (Stream<Path> files = Files.walk(runDir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {

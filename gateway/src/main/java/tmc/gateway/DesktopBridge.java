@@ -6,6 +6,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.eclipse.jetty.util.Callback;
@@ -34,8 +35,8 @@ final class DesktopBridge implements ByteChannel {
     private ByteBuffer frame;
     private Callback frameDone;
     private boolean closed;
-    private long fromBrowser;
-    private long toBrowser;
+    private final AtomicLong fromBrowser = new AtomicLong();
+    private final AtomicLong toBrowser = new AtomicLong();
     private volatile boolean ended;
 
     DesktopBridge(String id, BrowserChannel browser) {
@@ -72,7 +73,7 @@ final class DesktopBridge implements ByteChannel {
             }
             frame = payload;
             frameDone = done;
-            fromBrowser += payload.remaining();
+            fromBrowser.addAndGet(payload.remaining());
             arrived.signalAll();
         } finally {
             lock.unlock();
@@ -90,21 +91,11 @@ final class DesktopBridge implements ByteChannel {
     }
 
     long bytesFromBrowser() {
-        lock.lock();
-        try {
-            return fromBrowser;
-        } finally {
-            lock.unlock();
-        }
+        return fromBrowser.get();
     }
 
     long bytesToBrowser() {
-        lock.lock();
-        try {
-            return toBrowser;
-        } finally {
-            lock.unlock();
-        }
+        return toBrowser.get();
     }
 
     void close(CloseStatus status) {
@@ -153,20 +144,19 @@ final class DesktopBridge implements ByteChannel {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");
         }
-        lock.lock();
-        try {
-            toBrowser += n;
-        } finally {
-            lock.unlock();
-        }
+        toBrowser.addAndGet(n);
         return n;
     }
 
     @Override
     public boolean isOpen() {
+        return !ended && !isClosed();
+    }
+
+    private boolean isClosed() {
         lock.lock();
         try {
-            return !closed;
+            return closed;
         } finally {
             lock.unlock();
         }
@@ -178,27 +168,23 @@ final class DesktopBridge implements ByteChannel {
     }
 
     private void closeQuietly() {
+        releaseFrame(true);
+    }
+
+    private void finishFrame() {
+        releaseFrame(false);
+    }
+
+    /** Drops the current frame and lets Jetty deliver the next (or, when closing, wakes the reader). */
+    private void releaseFrame(boolean close) {
         Callback done;
         lock.lock();
         try {
-            closed = true;
+            closed |= close;
             done = frameDone;
             frame = null;
             frameDone = null;
             arrived.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        if (done != null) done.succeeded();
-    }
-
-    private void finishFrame() {
-        Callback done;
-        lock.lock();
-        try {
-            done = frameDone;
-            frame = null;
-            frameDone = null;
         } finally {
             lock.unlock();
         }

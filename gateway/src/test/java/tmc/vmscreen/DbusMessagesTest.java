@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -24,7 +22,6 @@ import tmc.messages.OverlayCommand;
 import tmc.pixels.Rect;
 import tmc.render.Bitmap;
 import tmc.render.MessageRenderer;
-import tmc.rfbserver.RfbTcpListener;
 import tmc.store.Button;
 import tmc.testkit.InputEvent;
 import tmc.testkit.RfbClient;
@@ -41,29 +38,26 @@ import tmc.testkit.TestVm;
 class DbusMessagesTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static ScreenFixture fixture;
     private static TestVm vm;
     private static VmScreen screen;
     private static OverlayCommands commands;
-    private static RfbTcpListener listener;
     private static RfbClient viewer;
     private static final LinkedBlockingQueue<JsonNode> feedback = new LinkedBlockingQueue<>();
 
     @BeforeAll
     static void boot() throws IOException {
-        vm = TestVm.builder().name("dbus-messages").dbusDisplay().start();
-        screen = VmScreen.attach(vm.qmpSocket(), "dbus-messages", WAIT);
+        fixture = ScreenFixture.start("dbus-messages", WAIT);
+        vm = fixture.vm;
+        screen = fixture.screen;
+        viewer = fixture.viewer;
         commands = screen.overlayCommands();
         commands.onEvent((name, data) -> feedback.add(data));
-        listener = RfbTcpListener.start(screen.desktop(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null);
-        viewer = RfbClient.connect("127.0.0.1", listener.port(), null);
     }
 
     @AfterAll
     static void stop() throws IOException {
-        if (viewer != null) viewer.close();
-        if (listener != null) listener.close();
-        if (screen != null) screen.close();
-        if (vm != null) vm.close();
+        if (fixture != null) fixture.close();
     }
 
     private static Bitmap render(int w, int h) {

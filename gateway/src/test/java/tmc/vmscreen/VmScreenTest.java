@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -15,7 +13,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import tmc.rfbserver.RfbTcpListener;
 import tmc.testkit.InputEvent;
 import tmc.testkit.RfbClient;
 import tmc.testkit.TestVm;
@@ -28,25 +25,22 @@ import tmc.testkit.TestVm;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VmScreenTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static ScreenFixture fixture;
     private static TestVm vm;
     private static VmScreen screen;
-    private static RfbTcpListener listener;
     private static RfbClient viewer;
 
     @BeforeAll
     static void boot() throws IOException {
-        vm = TestVm.builder().name("vmscreen").dbusDisplay().start();
-        screen = VmScreen.attach(vm.qmpSocket(), "vmscreen", WAIT);
-        listener = RfbTcpListener.start(screen.desktop(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null);
-        viewer = RfbClient.connect("127.0.0.1", listener.port(), null);
+        fixture = ScreenFixture.start("vmscreen", WAIT);
+        vm = fixture.vm;
+        screen = fixture.screen;
+        viewer = fixture.viewer;
     }
 
     @AfterAll
     static void stop() throws IOException {
-        if (viewer != null) viewer.close();
-        if (listener != null) listener.close();
-        if (screen != null) screen.close();
-        if (vm != null) vm.close();
+        if (fixture != null) fixture.close();
     }
 
     private static boolean same(RfbClient c) {
