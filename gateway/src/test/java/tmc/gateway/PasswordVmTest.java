@@ -41,12 +41,7 @@ class PasswordVmTest {
 
     @AfterAll
     void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (vm != null) {
-            vm.close();
-        }
+        RealVm.close(gateway, vm);
     }
 
     private static String token() {

@@ -44,12 +44,7 @@ class ProxyTest {
 
     @AfterAll
     void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (vm != null) {
-            vm.close();
-        }
+        RealVm.close(gateway, vm);
     }
 
     private static String token(String user) {

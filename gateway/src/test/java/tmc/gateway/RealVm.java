@@ -24,6 +24,16 @@ final class RealVm {
         return GatewayFixture.start(config);
     }
 
+    /** Closes what a test class started (either may be null when its start failed). */
+    static void close(GatewayFixture gateway, TestVm vm) {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (vm != null) {
+            vm.close();
+        }
+    }
+
     /** Waits until the guest's screen shows something (the guest prints its name on boot). */
     static void awaitNonBlank(RfbClient rfb) {
         rfb.awaitFrame(c -> {

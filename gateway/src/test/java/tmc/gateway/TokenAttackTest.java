@@ -73,39 +73,26 @@ class TokenAttackTest {
     @Test
     void aTicketOpensOneConsoleOnce() throws Exception {
         String ticket = gateway.ticket("ok", alice());
-        try (WebSocketTransport ws = gateway.openWithTicket("ok", ticket, origin())) {
-            assertClose(ws, 4502, "the VM's VNC server failed the RFB handshake");
-        }
+        assertTicketClose("ok", ticket, origin(), 4502, "the VM's VNC server failed the RFB handshake");
         assertEquals(1, admitted.accepted(), "the ticket reached its VM");
-        try (WebSocketTransport ws = gateway.openWithTicket("ok", ticket, origin())) {
-            assertClose(ws, 4401, "unknown, used or expired ticket");
-        }
+        assertTicketClose("ok", ticket, origin(), 4401, "unknown, used or expired ticket");
         assertEquals(1, admitted.accepted(), "a replayed ticket reached nothing");
     }
 
     @Test
     void aTicketIsBoundToItsVmOriginAndPurposeAndExpires() throws Exception {
         String forOk = gateway.ticket("ok", alice());
-        try (WebSocketTransport ws = gateway.openWithTicket("vm1", forOk, origin())) {
-            assertClose(ws, 4401, "the ticket was issued for another purpose");
-        }
+        assertTicketClose("vm1", forOk, origin(), 4401, "the ticket was issued for another purpose");
         String fromDesk = gateway.ticket("vm1", alice());
-        try (WebSocketTransport ws = gateway.openWithTicket("vm1", fromDesk, Map.of("Origin", OTHER_ORIGIN))) {
-            assertClose(ws, 4401, "the ticket was issued to another origin");
-        }
+        assertTicketClose("vm1", fromDesk, Map.of("Origin", OTHER_ORIGIN), 4401,
+                "the ticket was issued to another origin");
         String late = gateway.ticket("vm1", alice());
         clock.advance(Duration.ofSeconds(20));
-        try (WebSocketTransport ws = gateway.openWithTicket("vm1", late, origin())) {
-            assertClose(ws, 4401, "unknown, used or expired ticket");
-        }
+        assertTicketClose("vm1", late, origin(), 4401, "unknown, used or expired ticket");
         HttpResponse<String> events = gateway.postTicket("{\"purpose\":\"events\"}", admin(), GatewayFixture.ORIGIN);
         String eventsTicket = Json.MAPPER.readTree(events.body()).get("ticket").asText();
-        try (WebSocketTransport ws = gateway.openWithTicket("vm1", eventsTicket, origin())) {
-            assertClose(ws, 4401, "the ticket was issued for another purpose");
-        }
-        try (WebSocketTransport ws = gateway.openWithTicket("vm1", "tkt_forged", origin())) {
-            assertClose(ws, 4401, "unknown, used or expired ticket");
-        }
+        assertTicketClose("vm1", eventsTicket, origin(), 4401, "the ticket was issued for another purpose");
+        assertTicketClose("vm1", "tkt_forged", origin(), 4401, "unknown, used or expired ticket");
         assertEquals(0, refused.accepted(), "upstream connections of refused attempts");
     }
 
@@ -263,6 +250,14 @@ class TokenAttackTest {
     private static void assertClose(WebSocketTransport ws, int code, String reason) {
         WebSocketTransport.Close close = ws.awaitClose(WAIT);
         assertEquals(code + " " + reason, close.code() + " " + close.reason());
+    }
+
+    /** Opens {@code vm} with {@code ticket} from {@code headers} (Origin) and expects this close. */
+    private void assertTicketClose(String vm, String ticket, Map<String, String> headers, int code, String reason)
+            throws Exception {
+        try (WebSocketTransport ws = gateway.openWithTicket(vm, ticket, headers)) {
+            assertClose(ws, code, reason);
+        }
     }
 
     private void assertTicket(String body, String token, String origin, int status, String expected)

@@ -77,12 +77,7 @@ class VncTlsTest {
 
     @AfterAll
     void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (vm != null) {
-            vm.close();
-        }
+        RealVm.close(gateway, vm);
     }
 
     @Test
