@@ -11,19 +11,29 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import javax.crypto.Cipher;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
 
 /**
- * A plain RFB 3.8 client for tests (RFC 6143): security None or VNC Authentication, 32 bpp true colour, Raw encoding
- * plus the DesktopSize pseudo-encoding. Like a real viewer it keeps one incremental FramebufferUpdateRequest
- * outstanding, so the server decides when to send; every update is recorded with its rectangles and byte count.
+ * A plain RFB 3.8 client for tests (RFC 6143): security None, VNC Authentication or VeNCrypt with X.509 TLS, 32 bpp
+ * true colour. It decodes Raw, CopyRect, Hextile, Zlib, ZRLE, Tight (JPEG included) and TightPNG, the DesktopSize
+ * and cursor pseudo-encodings; which of them the server may use is chosen with {@link Options}. Like a real viewer
+ * it keeps one incremental FramebufferUpdateRequest outstanding, so the server decides when to send; every update is
+ * recorded with its rectangles (what each was sent as) and byte count.
  */
 public final class RfbClient implements AutoCloseable {
     static final int SECURITY_NONE = 1;
     static final int SECURITY_VNC = 2;
+    static final int SECURITY_VENCRYPT = 19;
+    static final int VENCRYPT_X509_NONE = 260;
+    static final int VENCRYPT_X509_VNC = 261;
     static final int ENCODING_RAW = 0;
     static final int ENCODING_DESKTOP_SIZE = -223;
     public static final int ENCODING_QEMU_EXT_KEY = -258;
@@ -33,11 +43,72 @@ public final class RfbClient implements AutoCloseable {
     /** One FramebufferUpdate as received: when its last byte arrived, its rectangles, and its size on the wire. */
     public record Update(long nanoTime, List<Rect> rects, long bytes) {}
 
-    public record Rect(int x, int y, int width, int height, int encoding) {}
+    /**
+     * One rectangle of an update: its place, its encoding, and what the decoder saw in it ({@code kind}: e.g.
+     * tight's "jpeg", "fill", "palette", "copy", "gradient", "png"; empty for Raw and pseudo-encodings).
+     */
+    public record Rect(int x, int y, int width, int height, int encoding, String kind) {
+        public Rect(int x, int y, int width, int height, int encoding) {
+            this(x, y, width, height, encoding, "");
+        }
 
-    private final Transport transport;
-    private final DataInputStream in;
-    private final DataOutputStream out;
+        public boolean intersects(int x, int y, int width, int height) {
+            return this.x < x + width && x < this.x + this.width && this.y < y + height && y < this.y + this.height;
+        }
+    }
+
+    /**
+     * How to connect. {@code password} null means no VNC Authentication; {@code tls} non-null means VeNCrypt with
+     * X.509 TLS (X509None, or X509Vnc with a password), the server's certificate checked against the context's trust
+     * and its name against the host; {@code encodings} in order of preference (Raw and DesktopSize are always added).
+     */
+    public record Options(String password, SSLContext tls, List<Integer> encodings) {
+        public Options {
+            encodings = List.copyOf(encodings);
+        }
+
+        /** Security type None, Raw only. */
+        public static Options plain() {
+            return new Options(null, null, List.of());
+        }
+
+        public Options withPassword(String password) {
+            return new Options(password, tls, encodings);
+        }
+
+        public Options withTls(SSLContext tls) {
+            return new Options(password, tls, encodings);
+        }
+
+        /** E.g. {@code RfbEncodings.TIGHT, RfbEncodings.quality(5), RfbEncodings.compression(1)}. */
+        public Options withEncodings(int... encodings) {
+            List<Integer> list = new ArrayList<>();
+            for (int e : encodings) list.add(e);
+            return new Options(password, tls, list);
+        }
+
+        /** Connects over TCP with these options. */
+        public RfbClient connect(String host, int port) throws IOException {
+            return RfbClient.connect(TcpTransport.connect(host, port), this);
+        }
+
+        /** Runs the RFB handshake over an open transport; VeNCrypt ({@link #tls()}) needs a {@link TcpTransport}. */
+        public RfbClient connect(Transport transport) throws IOException {
+            return RfbClient.connect(transport, this);
+        }
+
+        int[] offered() {
+            Set<Integer> all = new LinkedHashSet<>(encodings);
+            all.add(ENCODING_RAW);
+            all.add(ENCODING_DESKTOP_SIZE);
+            return all.stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+
+    /** Replaced once, by the TLS transport, during the VeNCrypt handshake (before the reader starts). */
+    private Transport transport;
+    private DataInputStream in;
+    private DataOutputStream out;
     private final String serverName;
     private final Thread reader;
 
@@ -51,15 +122,25 @@ public final class RfbClient implements AutoCloseable {
     private IOException failure;
     private boolean closed;
     private volatile boolean autoRequest = true;
+    /** Only used by the reader thread. */
+    private final Map<Integer, RectDecoder> decoders = new HashMap<>();
+    /** The last cursor shape (ARGB) and hot-spot; guarded by this. */
+    private int[] cursor;
+    private Rect cursorRect;
 
-    private RfbClient(Transport transport, String password) throws IOException {
+    private RfbClient(Transport transport, Options options) throws IOException {
         this.transport = transport;
         this.in = new DataInputStream(new CountingInputStream(transport.in()));
         this.out = new DataOutputStream(transport.out());
-        handshake(password);
+        handshake(options);
         this.serverName = serverInit();
         setPixelFormat();
-        setEncodings(ENCODING_RAW, ENCODING_DESKTOP_SIZE);
+        decoders.put(RfbEncodings.HEXTILE, new HextileDecoder());
+        decoders.put(RfbEncodings.ZLIB, new ZlibDecoder());
+        decoders.put(RfbEncodings.ZRLE, new ZrleDecoder());
+        decoders.put(RfbEncodings.TIGHT, new TightDecoder(false));
+        decoders.put(RfbEncodings.TIGHT_PNG, new TightDecoder(true));
+        setEncodings(options.offered());
         requestUpdate(false);
         this.reader = Thread.ofVirtual().name("rfb-test-reader").start(this::readLoop);
     }
@@ -71,8 +152,12 @@ public final class RfbClient implements AutoCloseable {
 
     /** Runs the RFB handshake over an open transport (e.g. a {@link WebSocketTransport}). */
     public static RfbClient connect(Transport transport, String password) throws IOException {
+        return connect(transport, Options.plain().withPassword(password));
+    }
+
+    private static RfbClient connect(Transport transport, Options options) throws IOException {
         try {
-            return new RfbClient(transport, password);
+            return new RfbClient(transport, options);
         } catch (IOException | RuntimeException e) {
             transport.close();
             throw e;
@@ -81,7 +166,8 @@ public final class RfbClient implements AutoCloseable {
 
     // ===== handshake =====
 
-    private void handshake(String password) throws IOException {
+    private void handshake(Options options) throws IOException {
+        String password = options.password();
         byte[] version = new byte[12];
         in.readFully(version);
         String v = new String(version, StandardCharsets.US_ASCII);
@@ -92,13 +178,16 @@ public final class RfbClient implements AutoCloseable {
         if (count == 0) throw new IOException("server refused: " + readString());
         byte[] types = new byte[count];
         in.readFully(types);
-        int wanted = password == null ? SECURITY_NONE : SECURITY_VNC;
+        int wanted = options.tls() != null ? SECURITY_VENCRYPT : password == null ? SECURITY_NONE : SECURITY_VNC;
         boolean offered = false;
         for (byte t : types) offered |= t == wanted;
         if (!offered) throw new IOException("server does not offer security type " + wanted);
         out.writeByte(wanted);
         out.flush();
-        if (wanted == SECURITY_VNC) {
+        if (wanted == SECURITY_VENCRYPT) {
+            wanted = veNCrypt(options);
+        }
+        if (wanted == SECURITY_VNC || wanted == VENCRYPT_X509_VNC) {
             byte[] challenge = new byte[16];
             in.readFully(challenge);
             out.write(vncAuthResponse(password, challenge));
@@ -108,6 +197,35 @@ public final class RfbClient implements AutoCloseable {
         if (result != 0) throw new IOException("authentication failed: " + readString());
         out.writeByte(1); // ClientInit: shared
         out.flush();
+    }
+
+    /**
+     * VeNCrypt 0.2: agree on the version, pick X509None (X509Vnc with a password) from the server's subtypes, then
+     * run TLS on the same connection; everything after (SecurityResult on) goes through TLS. Returns the subtype.
+     */
+    private int veNCrypt(Options options) throws IOException {
+        int major = in.readUnsignedByte();
+        int minor = in.readUnsignedByte();
+        if (major != 0 || minor < 2) throw new IOException("VeNCrypt version " + major + "." + minor + ", need 0.2");
+        out.writeByte(0);
+        out.writeByte(2);
+        out.flush();
+        if (in.readUnsignedByte() != 0) throw new IOException("server refused VeNCrypt 0.2");
+        int count = in.readUnsignedByte();
+        int wanted = options.password() == null ? VENCRYPT_X509_NONE : VENCRYPT_X509_VNC;
+        List<Integer> subtypes = new ArrayList<>();
+        for (int i = 0; i < count; i++) subtypes.add(in.readInt());
+        if (!subtypes.contains(wanted)) {
+            throw new IOException("server offers VeNCrypt subtypes " + subtypes + ", not " + wanted);
+        }
+        out.writeInt(wanted);
+        out.flush();
+        if (in.readUnsignedByte() != 1) throw new IOException("server refused VeNCrypt subtype " + wanted);
+        if (!(transport instanceof TcpTransport tcp)) throw new IOException("VeNCrypt needs a TCP transport");
+        transport = tcp.startTls(options.tls());
+        in = new DataInputStream(new CountingInputStream(transport.in()));
+        out = new DataOutputStream(transport.out());
+        return wanted;
     }
 
     /** VNC Authentication: DES-encrypt the challenge with the password, each key byte's bits mirrored. */
@@ -155,8 +273,9 @@ public final class RfbClient implements AutoCloseable {
     }
 
     /**
-     * SetEncodings: replaces the encodings offered at connect (Raw, DesktopSize). Only Raw is decoded; the
-     * pseudo-encodings read are DesktopSize, ExtendedDesktopSize, the QEMU extended key event and XVP.
+     * SetEncodings: replaces the encodings offered at connect (see {@link Options}; Raw and DesktopSize are not
+     * kept: pass them). Every encoding of {@link RfbEncodings} is decoded; the other pseudo-encodings read are
+     * ExtendedDesktopSize, the QEMU extended key event and XVP.
      */
     public void setEncodings(int... encodings) throws IOException {
         synchronized (out) {
@@ -233,7 +352,7 @@ public final class RfbClient implements AutoCloseable {
                     }
                 }
                 case ENCODING_QEMU_EXT_KEY -> { } // the server accepts QEMU extended key events
-                default -> throw new IOException("unexpected encoding " + r.encoding());
+                default -> rects.set(i, decodeRect(r));
             }
         }
         synchronized (this) {
@@ -241,6 +360,55 @@ public final class RfbClient implements AutoCloseable {
             notifyAll();
         }
         if (autoRequest) requestUpdate(true);
+    }
+
+    /** The encodings beside Raw and DesktopSize: decoded into the framebuffer (or the cursor shape). */
+    private Rect decodeRect(Rect r) throws IOException {
+        switch (r.encoding()) {
+            case RfbEncodings.COPY_RECT -> {
+                int sx = in.readUnsignedShort();
+                int sy = in.readUnsignedShort();
+                synchronized (this) {
+                    int[] copy = new int[r.width() * r.height()];
+                    for (int y = 0; y < r.height(); y++) {
+                        for (int x = 0; x < r.width(); x++) copy[y * r.width() + x] = pixelOrBlack(sx + x, sy + y);
+                    }
+                    blit(r, copy);
+                }
+                return r;
+            }
+            case RfbEncodings.CURSOR, RfbEncodings.ALPHA_CURSOR -> {
+                int[] shape = r.encoding() == RfbEncodings.CURSOR
+                        ? CursorDecoder.cursor(in, r.width(), r.height())
+                        : CursorDecoder.alphaCursor(in, r.width(), r.height());
+                synchronized (this) {
+                    cursor = shape;
+                    cursorRect = r;
+                }
+                return r;
+            }
+            default -> {
+                RectDecoder decoder = decoders.get(r.encoding());
+                if (decoder == null) throw new IOException("unexpected encoding " + r.encoding());
+                RectDecoder.Decoded d = decoder.decode(in, r.width(), r.height());
+                synchronized (this) {
+                    blit(r, d.pixels());
+                }
+                return new Rect(r.x(), r.y(), r.width(), r.height(), r.encoding(), d.kind());
+            }
+        }
+    }
+
+    /** Copies a rectangle's pixels into the framebuffer, clipped to it. Caller holds this. */
+    private void blit(Rect r, int[] rgb) {
+        for (int y = 0; y < r.height() && r.y() + y < height; y++) {
+            int n = Math.min(r.width(), width - r.x());
+            if (n > 0) System.arraycopy(rgb, y * r.width(), pixels, (r.y() + y) * width + r.x(), n);
+        }
+    }
+
+    private int pixelOrBlack(int x, int y) {
+        return x < width && y < height ? pixels[y * width + x] : 0;
     }
 
     private void readRaw(Rect r) throws IOException {
@@ -416,6 +584,16 @@ public final class RfbClient implements AutoCloseable {
     /** A copy of the framebuffer, row-major 0xRRGGBB. */
     public synchronized int[] pixels() {
         return pixels.clone();
+    }
+
+    /** The last cursor shape the server sent (ARGB, row-major), or null; see {@link #cursorRect()}. */
+    public synchronized int[] cursor() {
+        return cursor == null ? null : cursor.clone();
+    }
+
+    /** The last cursor rectangle: x and y are the hot-spot, width and height the shape's size; null before one. */
+    public synchronized Rect cursorRect() {
+        return cursorRect;
     }
 
     public synchronized BufferedImage image() {

@@ -6,8 +6,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
-/** RFB over a plain TCP connection. */
+/** RFB over a TCP connection (plain, or TLS once VeNCrypt started it). */
 public final class TcpTransport implements Transport {
     private final Socket socket;
     private final InputStream in;
@@ -36,6 +39,21 @@ public final class TcpTransport implements Transport {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Runs a TLS client handshake on this connection (VeNCrypt) and returns the transport to use from then on. The
+     * server's certificate must chain to {@code tls}'s trust and name the host connected to (e.g. IP 127.0.0.1).
+     */
+    Transport startTls(SSLContext tls) throws IOException {
+        String host = socket.getInetAddress().getHostAddress();
+        SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(socket, host, socket.getPort(), true);
+        ssl.setUseClientMode(true);
+        SSLParameters params = ssl.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        ssl.setSSLParameters(params);
+        ssl.startHandshake();
+        return new TcpTransport(ssl);
     }
 
     @Override

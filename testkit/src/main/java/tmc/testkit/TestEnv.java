@@ -29,6 +29,12 @@ public final class TestEnv {
                 "Debian's stock qemu-system-x86_64 (apt-get install qemu-system-x86; scripts/install-deps.sh)");
     }
 
+    /** The patched QEMU 10.2 ({@code qemu-patch/build.sh --qemu 10.2}: {@code -Dtmc.qemu.v10_2}, or {@code TMC_QEMU_V10_2}). */
+    public static Path qemu102() {
+        return existing("tmc.qemu.v10_2", "TMC_QEMU_V10_2",
+                "the patched QEMU 10.2 (run qemu-patch/build.sh --qemu 10.2)");
+    }
+
     /** The test guest directory holding vmlinuz, initrd.img and cmdline ({@code -Dtmc.guest}, or {@code TMC_GUEST}). */
     public static Path guest() {
         Path dir = existing("tmc.guest", "TMC_GUEST", "the test guest (run scripts/build-guest.sh)");

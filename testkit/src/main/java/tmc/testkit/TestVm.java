@@ -76,6 +76,7 @@ public final class TestVm implements Guest, AutoCloseable {
             vnc.append(",password-secret=vncpw");
         }
         if (websocketPort > 0) vnc.append(",websocket=127.0.0.1:").append(websocketPort);
+        for (String option : config.vncOptions) vnc.append(',').append(option);
         if (!config.dbusDisplay) cmd.addAll(List.of("-vnc", vnc.toString()));
         cmd.addAll(config.extraArgs);
 
@@ -244,6 +245,7 @@ public final class TestVm implements Guest, AutoCloseable {
         private final List<String> extraArgs = new ArrayList<>();
         private Path guest;
         private int memoryMib = 256;
+        private final List<String> vncOptions = new ArrayList<>();
 
         private Builder() {}
 
@@ -293,6 +295,12 @@ public final class TestVm implements Guest, AutoCloseable {
         /** Guest memory in MiB (default 256). */
         public Builder memory(int mib) {
             this.memoryMib = mib;
+            return this;
+        }
+
+        /** More options of the main {@code -vnc} display, e.g. {@code "lossy=on"}, {@code "tls-creds=tls0"}. */
+        public Builder vncOptions(String... options) {
+            vncOptions.addAll(List.of(options));
             return this;
         }
 

@@ -19,11 +19,16 @@ import tmc.testkit.TestVm;
 class OverlayDisplaysTest {
     static final Duration WAIT = Duration.ofSeconds(30);
 
+    /** The qemu-system-x86_64 under test: QEMU 10.0 here, 10.2 in {@link OverlayDisplaysQemu102Test}. */
+    Path qemu() {
+        return TestEnv.qemu();
+    }
+
     @Test
     void overlayShowsAndAnswersOnlyOnItsDisplay() throws Exception {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "tmc-side-");
         Path side = dir.resolve("vnc.sock");
-        try (TestVm vm = TestVm.builder().name("displays").qemu(TestEnv.qemu())
+        try (TestVm vm = TestVm.builder().name("displays").qemu(qemu())
                         .extraArgs("-vnc", "unix:" + side + ",id=side").start();
                 RfbClient main = RfbClient.connect("127.0.0.1", vm.vncPort(), null);
                 RfbClient other = RfbClient.connect(UnixTransport.connect(side), null)) {
