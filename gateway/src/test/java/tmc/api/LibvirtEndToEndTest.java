@@ -145,6 +145,35 @@ class LibvirtEndToEndTest {
     }
 
     /**
+     * libvirtd restarted under a running gateway (its domains keep running): the gateway notices the lost
+     * connection, connects again and takes the domain back, and messages flow as before, answers included.
+     */
+    @Test
+    void libvirtdRestartedUnderTheGateway() throws Exception {
+        TestEnv.qemu();
+        try (LibvirtDaemon daemon = LibvirtDaemon.start();
+             LibvirtDomain dom = LibvirtDomain.define(daemon, "tmc-lv-c", "lvm3", "acme")) {
+            dom.start();
+            try (ApiFixture f = gateway(daemon)) {
+                ApiFixture.await("lvm3 connected", T, () -> connected(f, "lvm3"));
+                daemon.restart();
+                // The old connection is dead: what follows only works over the one the gateway opens again.
+                ApiFixture.await("lvm3 back after the restart", T, () -> connected(f, "lvm3"));
+                assertTrue(dom.running(), "the domain ran through the daemon's restart");
+
+                String id = post(f, "lvm3", "After a libvirtd restart");
+                try (RfbClient rfb = RfbClient.connect("127.0.0.1", dom.vncPort(), null)) {
+                    OnScreen on = awaitPicture(f, id, dom.qmp(), rfb);
+                    int[] later = on.centreOf("later");
+                    rfb.click(later[0], later[1]);
+                }
+                ApiFixture.await("answered", T, () -> state(f, id).equals("answered"));
+                assertEquals("later", f.messages.service().deliveries(id).get(0).replyButton());
+            }
+        }
+    }
+
+    /**
      * Domains defined after the gateway started are picked up without a restart; a message to a domain that is off
      * waits in its queue and shows when the domain boots; an undefined domain leaves the gateway.
      */

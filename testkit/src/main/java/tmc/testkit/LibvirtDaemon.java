@@ -22,7 +22,7 @@ public final class LibvirtDaemon implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final Path dir;
-    private final Process process;
+    private Process process;
 
     private LibvirtDaemon(Path dir, Process process) {
         this.dir = dir;
@@ -39,22 +39,54 @@ public final class LibvirtDaemon implements AutoCloseable {
         }
         // Unix socket paths must stay under 108 bytes.
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "tmc-lv-");
-        Process p = new ProcessBuilder(script().toString(), dir.toString())
+        LibvirtDaemon d = new LibvirtDaemon(dir, null);
+        try {
+            d.launch();
+        } catch (IOException | RuntimeException e) {
+            d.close();
+            throw e;
+        }
+        return d;
+    }
+
+    /**
+     * Stops the daemon (SIGTERM) and starts it again on the same directory, as an administrator restarting
+     * libvirtd would: running domains keep running and the new daemon takes them back.
+     */
+    public void restart() throws IOException {
+        stopDaemon();
+        launch();
+    }
+
+    private void launch() throws IOException {
+        Files.deleteIfExists(socket());
+        process = new ProcessBuilder(script().toString(), dir.toString())
                 .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("libvirtd.out").toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("libvirtd.out").toFile()))
                 .start();
-        LibvirtDaemon d = new LibvirtDaemon(dir, p);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!Files.exists(d.socket())) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                String out = Files.readString(dir.resolve("libvirtd.out"), StandardCharsets.UTF_8);
-                d.close();
-                throw new IOException("libvirtd did not start: " + out);
+        while (!Files.exists(socket())) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new IOException("libvirtd did not start: "
+                        + Files.readString(dir.resolve("libvirtd.out"), StandardCharsets.UTF_8));
             }
             sleep(20);
         }
-        d.virsh("version"); // answers once the drivers are up
-        return d;
+        virsh("version"); // answers once the drivers are up
+    }
+
+    private void stopDaemon() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** scripts/libvirtd-private.sh of this checkout, found upwards from the working directory (a module's). */
@@ -113,7 +145,7 @@ public final class LibvirtDaemon implements AutoCloseable {
     /** Stops every domain, then the daemon (libvirtd leaves running QEMUs behind when it exits), then cleans up. */
     @Override
     public void close() {
-        if (process.isAlive()) {
+        if (process != null && process.isAlive()) {
             try {
                 for (String name : virsh("list", "--name").split("\n")) {
                     if (!name.isBlank()) {
@@ -124,14 +156,7 @@ public final class LibvirtDaemon implements AutoCloseable {
                 // best effort; QEMUs left are killed below
             }
         }
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stopDaemon();
         // QEMUs that outlived the daemon: their pid files are in our run directory.
         try (Stream<Path> pids = Files.exists(dir.resolve("run/qemu")) ? Files.list(dir.resolve("run/qemu"))
                 : Stream.empty()) {
