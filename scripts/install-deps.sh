@@ -20,8 +20,9 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     missing=$(echo "$missing" | tr ' ' '\n' | grep -v -x -e nodejs -e npm | xargs || true)
 fi
 # Debian's stock QEMU for the D-Bus display backend (docs/dbus-display.md): without recommends, which would pull a
-# desktop's worth of GUI and firmware packages; ui-dbus.so is in qemu-system-common.
-STOCK_QEMU="qemu-system-x86 qemu-system-common"
+# desktop's worth of GUI and firmware packages; ui-dbus.so is in qemu-system-common. TigerVNC's viewer under Xvfb
+# is the native viewer its tests use (TigerVncTest).
+STOCK_QEMU="qemu-system-x86 qemu-system-common tigervnc-viewer xvfb"
 # libvirt tests (testkit's LibvirtDaemon, TMC_DEMO_VMS=libvirt): Debian's daemon, its QEMU driver and virsh, also
 # without recommends (no default network, no firmware).
 LIBVIRT_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"

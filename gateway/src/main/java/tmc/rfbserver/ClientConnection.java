@@ -231,6 +231,7 @@ final class ClientConnection {
                 } finally {
                     lock.unlock();
                 }
+                desktop.progressed();
             }
         } catch (IOException e) {
             LOG.log(Level.FINE, "RFB client " + name + " write failed", e);

@@ -24,6 +24,8 @@ public final class RfbDesktop {
     private final List<ClientConnection> clients = new CopyOnWriteArrayList<>();
     private volatile Cursor cursor;
     private volatile Predicate<Rect> lossless = r -> false;
+    /** Notified after every update sent and every viewer come or gone (see {@link #awaitProgress}). */
+    private final Object progress = new Object();
 
     public RfbDesktop(Framebuffer picture, String name, InputSink.Factory inputs) {
         this.picture = picture;
@@ -40,10 +42,12 @@ public final class RfbDesktop {
         ClientConnection client = new ClientConnection(this, channel, password, viewOnly, name,
                 inputs.forClient(clientName));
         clients.add(client);
+        progressed();
         try {
             client.run();
         } finally {
             clients.remove(client);
+            progressed();
         }
     }
 
@@ -81,6 +85,30 @@ public final class RfbDesktop {
     /** Bytes sent to each connected client so far, in connection order (figures and tests). */
     public List<Long> bytesSent() {
         return clients.stream().map(ClientConnection::bytesSent).toList();
+    }
+
+    /**
+     * Waits until {@code condition} (on viewer counts, bytes sent) holds, checking it after every update sent and
+     * every viewer come or gone; false on timeout. For figures and tests that watch viewers they do not control
+     * (a native viewer's process).
+     */
+    public boolean awaitProgress(java.util.function.BooleanSupplier condition, java.time.Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            while (!condition.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                progress.wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    void progressed() {
+        synchronized (progress) {
+            progress.notifyAll();
+        }
     }
 
     /** The largest pending (not yet sent) area among the clients, in pixels. */
