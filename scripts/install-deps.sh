@@ -21,8 +21,8 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 fi
 # Debian's stock QEMU for the D-Bus display backend (docs/dbus-display.md): without recommends, which would pull a
 # desktop's worth of GUI and firmware packages; ui-dbus.so is in qemu-system-common. TigerVNC's viewer under Xvfb
-# is the native viewer its tests use (TigerVncTest).
-STOCK_QEMU="qemu-system-x86 qemu-system-common tigervnc-viewer xvfb"
+# (TigerVncTest) comes with the packages above.
+STOCK_QEMU="qemu-system-x86 qemu-system-common"
 # libvirt tests (testkit's LibvirtDaemon, TMC_DEMO_VMS=libvirt): Debian's daemon, its QEMU driver and virsh, also
 # without recommends (no default network, no firmware).
 LIBVIRT_PKGS="libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients"

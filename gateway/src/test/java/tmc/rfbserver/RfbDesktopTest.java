@@ -22,6 +22,7 @@ import tmc.pixels.Framebuffer;
 import tmc.pixels.PixelLayout;
 import tmc.pixels.Rect;
 import tmc.testkit.RfbClient;
+import tmc.testkit.RfbEncodings;
 
 /** The RFB server on real loopback sockets, seen through testkit's RfbClient (Raw, DesktopSize). */
 class RfbDesktopTest {
@@ -95,6 +96,20 @@ class RfbDesktopTest {
             client.awaitFrame(c -> c.pixel(20, 20) == 0xffffff && c.pixel(100, 100) == 0x203040, WAIT);
             assertEquals(List.of(fb.snapshot().length), List.of(client.pixels().length));
             assertTrue(java.util.Arrays.equals(fb.snapshot(), client.pixels()), "pixel-exact");
+        }
+    }
+
+    @Test
+    void aTightViewerDecodesThePictureExactlyWithTestkitsOwnDecoder() throws IOException {
+        // testkit's Tight decoder is independent of this server's encoder: fills, zlib and the shared stream.
+        try (RfbClient client = RfbClient.Options.plain().withEncodings(RfbEncodings.TIGHT)
+                .connect("127.0.0.1", port())) {
+            client.awaitFrame(c -> java.util.Arrays.equals(fb.snapshot(), c.pixels()), WAIT);
+            int mark = client.mark();
+            for (int i = 0; i < 20; i++) paint(new Rect(7 * i, 3 * i, 40, 17), 0x010203 * (i + 1));
+            client.awaitFrame(c -> java.util.Arrays.equals(fb.snapshot(), c.pixels()), WAIT);
+            assertTrue(client.updatesSince(mark).stream().flatMap(u -> u.rects().stream())
+                    .allMatch(r -> r.encoding() == RfbEncodings.TIGHT), "all Tight");
         }
     }
 
