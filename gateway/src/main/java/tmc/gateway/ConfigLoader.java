@@ -269,7 +269,8 @@ public final class ConfigLoader {
                 o.integer("maxInFlightBytes", d.maxInFlightBytes(), 1024, 64 << 20),
                 Duration.ofSeconds(o.integer("idleTimeoutSeconds", (int) d.idleTimeout().toSeconds(), 1,
                         7 * 86400)),
-                Duration.ofSeconds(o.integer("pingIntervalSeconds", (int) d.pingInterval().toSeconds(), 0, 3600)));
+                Duration.ofSeconds(o.integer("pingIntervalSeconds", (int) d.pingInterval().toSeconds(), 0, 3600)),
+                o.bool("viewOnlyGuestClipboard", d.viewOnlyGuestClipboard()));
         if (limits.maxInFlightBytes() < limits.chunkBytes()) {
             throw new ConfigException("limits.maxInFlightBytes: must be at least limits.chunkBytes ("
                     + limits.chunkBytes() + ")");
@@ -449,6 +450,18 @@ public final class ConfigLoader {
                 throw new ConfigException(field(name) + ": expected an integer " + min + "-" + max + ", got " + n);
             }
             return n.asInt();
+        }
+
+        boolean bool(String name, boolean fallback) throws ConfigException {
+            seen.add(name);
+            JsonNode n = node.get(name);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isBoolean()) {
+                throw new ConfigException(field(name) + ": expected true or false, got " + n);
+            }
+            return n.asBoolean();
         }
 
         ServerAddress address(String name, boolean required) throws ConfigException {

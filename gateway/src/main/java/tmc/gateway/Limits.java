@@ -17,9 +17,12 @@ import java.time.Duration;
  * @param idleTimeout       a WebSocket with no traffic either way for this long is closed
  * @param pingInterval      how often the gateway pings each browser; one that has not answered for three intervals
  *                          is cut off (a dead or stalled peer). Zero turns pings off.
+ * @param viewOnlyGuestClipboard whether view-only sessions may receive what the guest copies (off by default: a
+ *                          viewer is shown the screen, not handed the clipboard)
  */
 public record Limits(int perToken, int perUser, int perVm, int total, Duration handshakeTimeout, int maxCutTextBytes,
-        int chunkBytes, int maxInFlightBytes, Duration idleTimeout, Duration pingInterval) {
+        int chunkBytes, int maxInFlightBytes, Duration idleTimeout, Duration pingInterval,
+        boolean viewOnlyGuestClipboard) {
     public static final Limits DEFAULTS = new Limits(2, 8, 16, 1000, Duration.ofSeconds(10), 1 << 20, 256 * 1024,
-            256 * 1024, Duration.ofMinutes(30), Duration.ofSeconds(30));
+            256 * 1024, Duration.ofMinutes(30), Duration.ofSeconds(30), false);
 }

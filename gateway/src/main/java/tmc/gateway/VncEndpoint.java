@@ -153,7 +153,7 @@ public final class VncEndpoint implements FrameHandler {
         SessionRegistry.SessionInfo info = new SessionRegistry.SessionInfo(id, vm.id(), decision.claims(), remote,
                 Instant.now());
         RelaySettings settings = new RelaySettings(limits.handshakeTimeout(), limits.maxCutTextBytes(),
-                limits.chunkBytes(), limits.maxInFlightBytes());
+                limits.chunkBytes(), limits.maxInFlightBytes(), limits.viewOnlyGuestClipboard());
         Live live = new Live(info);
         RfbRelay r = new RfbRelay(id, vm.vnc(), vm.vncPassword(), info.viewOnly(), channel, settings, sockets, timer,
                 new RfbRelay.Listener() {

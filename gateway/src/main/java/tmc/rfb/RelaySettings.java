@@ -11,8 +11,15 @@ import java.time.Duration;
  *                         buffer of this size is held only while the VM's bytes flow)
  * @param maxInFlightBytes bytes sent to the browser and not yet written to its socket, at most; the relay keeps
  *                         one message in flight, so this bound holds as long as it is at least chunkBytes
+ * @param viewOnlyGuestClipboard whether a view-only session may still ask for the guest's clipboard
  */
-public record RelaySettings(Duration handshakeTimeout, int maxCutText, int chunkBytes, int maxInFlightBytes) {
+public record RelaySettings(Duration handshakeTimeout, int maxCutText, int chunkBytes, int maxInFlightBytes,
+        boolean viewOnlyGuestClipboard) {
+    /** Settings with the default clipboard rule: view-only sessions get no guest clipboard. */
+    public RelaySettings(Duration handshakeTimeout, int maxCutText, int chunkBytes, int maxInFlightBytes) {
+        this(handshakeTimeout, maxCutText, chunkBytes, maxInFlightBytes, false);
+    }
+
     public RelaySettings {
         if (chunkBytes < 1024 || maxInFlightBytes < chunkBytes) {
             throw new IllegalArgumentException("need 1024 <= chunkBytes <= maxInFlightBytes");

@@ -197,7 +197,8 @@ public final class RfbRelay {
                 if (ended.get()) {
                     return;
                 }
-                parser = new ClientMessageParser(new ClientMessageFilter(toVm, viewOnly), settings.maxCutText());
+                parser = new ClientMessageParser(new ClientMessageFilter(toVm, viewOnly,
+                        !viewOnly || settings.viewOnlyGuestClipboard()), settings.maxCutText());
                 handshake = new BrowserHandshake(init);
                 serverInit = init;
             }

@@ -134,6 +134,8 @@ class ConfigLoaderTest {
                 error(c -> c.putObject("limits").put("perVm", 0)));
         assertEquals("limits.maxInFlightBytes: must be at least limits.chunkBytes (262144)",
                 error(c -> c.putObject("limits").put("maxInFlightBytes", 4096)));
+        assertEquals("limits.viewOnlyGuestClipboard: expected true or false, got \"yes\"",
+                error(c -> c.putObject("limits").put("viewOnlyGuestClipboard", "yes")));
         assertEquals("allowedOrigins[0]: expected scheme://host[:port] with no path, got \"http://a.test/path\"",
                 error(c -> ((ArrayNode) c.get("allowedOrigins")).insert(0, "http://a.test/path")));
         assertEquals("listen.port: expected an integer 0-65535, got \"80\"",

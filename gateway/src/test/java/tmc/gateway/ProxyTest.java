@@ -454,7 +454,24 @@ class ProxyTest {
                 .claim("view_only", true))));
     }
 
+    /** With {@code limits.viewOnlyGuestClipboard} on, a view-only session is offered the guest clipboard again. */
+    @Test
+    void viewOnlyClipboardCanBeAllowed() throws Exception {
+        ObjectNode limits = Json.MAPPER.createObjectNode().put("viewOnlyGuestClipboard", true);
+        GatewayFixture allowing = RealVm.gateway(vm, null, limits);
+        try {
+            assertEquals(3, firstMessageAfterAskingForTheClipboard(allowing, Tokens.hs256(
+                    Tokens.claims("watcher", "acme").claim("view_only", true))));
+        } finally {
+            allowing.close();
+        }
+    }
+
     private int firstMessageAfterAskingForTheClipboard(String token) throws Exception {
+        return firstMessageAfterAskingForTheClipboard(gateway, token);
+    }
+
+    private static int firstMessageAfterAskingForTheClipboard(GatewayFixture gateway, String token) throws Exception {
         try (WebSocketTransport ws = gateway.open("vm1", token)) {
             int[] size = RealVm.rawHandshake(ws);
             OutputStream out = ws.out();
