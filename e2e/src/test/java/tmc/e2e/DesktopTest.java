@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -22,6 +23,8 @@ import org.openqa.selenium.interactions.Actions;
 import tmc.messages.OverlayCommand;
 import tmc.render.Bitmap;
 import tmc.store.Message;
+import tmc.testkit.RfbClient;
+import tmc.testkit.RfbEncodings;
 import tmc.testkit.TestEnv;
 import tmc.testkit.TestVm;
 
@@ -39,15 +42,27 @@ class DesktopTest {
 
     private TestVm vm;
     private E2eGateway gateway;
+    private final List<String> posted = new java.util.ArrayList<>();
 
     @BeforeAll
     void start() throws Exception {
         long t0 = System.nanoTime();
-        vm = TestVm.builder().name("desktop").guest(TestEnv.desktopGuest()).memory(1024).start();
+        // lossy=on: QEMU may send JPEG to clients that ask for it (the Tight+JPEG proof); noVNC asks too.
+        vm = TestVm.builder().name("desktop").guest(TestEnv.desktopGuest()).memory(1024).vncOptions("lossy=on")
+                .start();
         System.out.printf("RESULT desktop-guest bootSeconds=%.1f (TCG, to X with its windows mapped)%n",
                 (System.nanoTime() - t0) / 1e9);
         gateway = E2eGateway.start("desktop", vms -> E2eGateway.vm(vms, "desk", "acme", vm.vncPort(),
                 vm.qmpSocket()));
+    }
+
+    /** Takes every message a test sent off the screen, so the next test starts from a bare desktop. */
+    @AfterEach
+    void retractAll() throws Exception {
+        for (String id : posted) {
+            retract(id);
+        }
+        posted.clear();
     }
 
     @AfterAll
@@ -113,7 +128,6 @@ class DesktopTest {
             assertEquals((1280 - on2.path("width").asInt()) / 2, on2.path("x").asInt(), 1.0, on2.toString());
             assertNotEquals(on.path("x").asInt(), on2.path("x").asInt());
             browser.screenshot("desktop-message-1280x800.png");
-            retract(id2);
         }
     }
 
@@ -124,14 +138,13 @@ class DesktopTest {
      */
     @Test
     void trafficOverTheBusyDesktopWithAndWithoutAMessage() throws Exception {
-        try (tmc.testkit.RfbClient rfb = tmc.testkit.RfbClient.connect("127.0.0.1", vm.vncPort(), null)) {
+        try (RfbClient rfb = tmc.testkit.RfbClient.connect("127.0.0.1", vm.vncPort(), null)) {
             rfb.awaitUpdate(rfb.mark(), WAIT);
             long[] without = traffic(rfb);
             String id = post("Traffic", "A static message over a busy desktop.");
             awaitState(id, "shown");
             rfb.awaitUpdate(rfb.mark(), WAIT); // the update that brings the message
             long[] with = traffic(rfb);
-            retract(id);
             System.out.printf("RESULT desktop-traffic encoding=raw seconds=5 withoutBytesPerSecond=%d "
                             + "withBytesPerSecond=%d withoutUpdatesPerSecond=%.1f withUpdatesPerSecond=%.1f "
                             + "ratioBytes=%.3f%n", without[0] / 5, with[0] / 5, without[1] / 5.0, with[1] / 5.0,
@@ -140,7 +153,60 @@ class DesktopTest {
         }
     }
 
+    /**
+     * A Tight client that accepts JPEG (QEMU built with JPEG, qemu-patch/build.sh): the busy desktop reaches it
+     * partly as JPEG rectangles, the message stays exact (QEMU keeps overlay rectangles off the lossy path).
+     */
+    @Test
+    void tightJpegClientSeesTheMessageSharpOverAJpegDesktop() throws Exception {
+        try (RfbClient rfb = RfbClient.Options.plain()
+                .withEncodings(RfbEncodings.TIGHT, RfbEncodings.quality(3), RfbEncodings.compression(1))
+                .connect("127.0.0.1", vm.vncPort())) {
+            rfb.awaitUpdate(rfb.mark(), WAIT);
+            String id = post("Sharp over JPEG", "The desktop around this message is JPEG; the message is not.");
+            awaitState(id, "shown");
+            int mark = rfb.mark();
+            JsonNode on = null;
+            long jpeg = 0;
+            double exact = 0;
+            int exactSamples = 0;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline && (jpeg < 5 || exactSamples < 5)) {
+                rfb.awaitUpdate(rfb.mark(), WAIT);
+                on = overlay(id);
+                Bitmap b = bitmap(id);
+                if (on == null || b.width() != on.path("width").asInt()) {
+                    continue;
+                }
+                JsonNode o = on;
+                jpeg = rfb.updatesSince(mark).stream().flatMap(u -> u.rects().stream())
+                        .filter(r -> r.kind().equals("jpeg")).count();
+                exact = match(rfb.image(), b, o.path("x").asInt(), o.path("y").asInt());
+                exactSamples = exact == 1.0 ? exactSamples + 1 : 0;
+            }
+            JsonNode o = on;
+            long jpegOverMessage = rfb.updatesSince(mark).stream().flatMap(u -> u.rects().stream())
+                    .filter(r -> r.kind().equals("jpeg") && o != null && r.intersects(o.path("x").asInt(),
+                            o.path("y").asInt(), o.path("width").asInt(), o.path("height").asInt()))
+                    .count();
+            System.out.printf("RESULT desktop-tight-jpeg jpegRects=%d jpegRectsOverMessage=%d messageMatch=%.4f%n",
+                    jpeg, jpegOverMessage, exact);
+            assertTrue(jpeg >= 5, "the busy desktop reaches the client as JPEG: " + jpeg + " JPEG rectangles");
+            assertEquals(1.0, exact, 0.0, "the message is exact in a JPEG client");
+            assertEquals(0, jpegOverMessage, "no JPEG rectangle covers the message");
+        }
+    }
+
     // ===== helpers =====
+
+    private JsonNode overlay(String id) {
+        for (JsonNode o : vm.qmp().execute("query-vnc-overlays")) {
+            if (o.path("id").asText().equals("tmc-" + id)) {
+                return o;
+            }
+        }
+        return null;
+    }
 
     private String post(String title, String body) throws Exception {
         String json = """
@@ -152,11 +218,13 @@ class DesktopTest {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(201, r.statusCode(), r.body());
-        return E2eGateway.JSON.readTree(r.body()).path("id").asText();
+        String id = E2eGateway.JSON.readTree(r.body()).path("id").asText();
+        posted.add(id);
+        return id;
     }
 
     /** Bytes and framebuffer updates received in a 5 s window. */
-    private static long[] traffic(tmc.testkit.RfbClient rfb) {
+    private static long[] traffic(RfbClient rfb) {
         long bytes0 = rfb.bytesReceived();
         int mark = rfb.mark();
         long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
