@@ -127,6 +127,20 @@ final class Browser implements AutoCloseable {
         }
     }
 
+    /** Clicks framebuffer point (fx, fy) of the noVNC canvas, whatever its scaling on the page. */
+    void clickCanvas(int fx, int fy) {
+        WebElement canvas = find("#screen canvas");
+        @SuppressWarnings("unchecked")
+        Map<String, Number> at = (Map<String, Number>) js(
+                "const c = arguments[0], r = c.getBoundingClientRect();"
+                        + "return {dx: (arguments[1] + 0.5) * r.width / c.width - r.width / 2,"
+                        + "        dy: (arguments[2] + 0.5) * r.height / c.height - r.height / 2};",
+                canvas, fx, fy);
+        new org.openqa.selenium.interactions.Actions(driver).moveToElement(canvas,
+                (int) Math.round(at.get("dx").doubleValue()), (int) Math.round(at.get("dy").doubleValue()))
+                .click().perform();
+    }
+
     /** Writes a PNG of the window to the build directory's screenshots folder. */
     Path screenshot(String file) throws IOException {
         Path dir = TestEnv.buildDir().resolve("screenshots");

@@ -12,10 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.openqa.selenium.WebElement;
-import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import tmc.pixels.Framebuffer;
 import tmc.testkit.InputEvent;
@@ -67,22 +64,14 @@ class DbusConsoleTest {
             JsonNode ok = overlay.get("hotspots").get(0);
             int fx = ox + ok.get("x").asInt() + ok.get("width").asInt() / 2;
             int fy = oy + ok.get("y").asInt() + ok.get("height").asInt() / 2;
-            WebElement canvas = browser.find("#screen canvas");
-            @SuppressWarnings("unchecked")
-            Map<String, Number> at = (Map<String, Number>) browser.js(
-                    "const c = arguments[0], r = c.getBoundingClientRect();"
-                            + "return {dx: (arguments[1] + 0.5) * r.width / c.width - r.width / 2,"
-                            + "        dy: (arguments[2] + 0.5) * r.height / c.height - r.height / 2};",
-                    canvas, fx, fy);
             int mark = vm.mark();
-            new Actions(browser.driver).moveToElement(canvas, (int) Math.round(at.get("dx").doubleValue()),
-                    (int) Math.round(at.get("dy").doubleValue())).click().perform();
+            browser.clickCanvas(fx, fy);
             new WebDriverWait(browser.driver, WAIT, Duration.ofMillis(20)).until(
                     d -> gateway.messages.service().deliveries(id).get(0).state().wire().equals("answered"));
             // The message leaves the canvas; a later click beside it reaches the guest, and only that one.
             awaitCanvas(browser, screen.guestPicture(), ox, oy, overlay.get("width").asInt(),
                     overlay.get("height").asInt());
-            new Actions(browser.driver).moveToElement(canvas, 0, 0).click().perform();
+            browser.clickCanvas(3, 3);
             vm.serial().awaitInput(mark, e -> e.code() == InputEvent.BTN_LEFT && e.value() == 0, WAIT);
             assertEquals(List.of(1, 0), vm.inputEventsSince(mark).stream().filter(InputEvent::isButton)
                     .map(InputEvent::value).toList(), "the answering click never reached the guest");
