@@ -129,6 +129,11 @@ final class Browser implements AutoCloseable {
 
     /** Clicks framebuffer point (fx, fy) of the noVNC canvas, whatever its scaling on the page. */
     void clickCanvas(int fx, int fy) {
+        pointCanvas(fx, fy, true);
+    }
+
+    /** Moves the mouse to framebuffer point (fx, fy) of the noVNC canvas and, with {@code click}, clicks there. */
+    void pointCanvas(int fx, int fy, boolean click) {
         WebElement canvas = find("#screen canvas");
         @SuppressWarnings("unchecked")
         Map<String, Number> at = (Map<String, Number>) js(
@@ -136,9 +141,10 @@ final class Browser implements AutoCloseable {
                         + "return {dx: (arguments[1] + 0.5) * r.width / c.width - r.width / 2,"
                         + "        dy: (arguments[2] + 0.5) * r.height / c.height - r.height / 2};",
                 canvas, fx, fy);
-        new org.openqa.selenium.interactions.Actions(driver).moveToElement(canvas,
-                (int) Math.round(at.get("dx").doubleValue()), (int) Math.round(at.get("dy").doubleValue()))
-                .click().perform();
+        org.openqa.selenium.interactions.Actions a = new org.openqa.selenium.interactions.Actions(driver)
+                .moveToElement(canvas, (int) Math.round(at.get("dx").doubleValue()),
+                        (int) Math.round(at.get("dy").doubleValue()));
+        (click ? a.click() : a).perform();
     }
 
     /** Writes a PNG of the window to the build directory's screenshots folder. */

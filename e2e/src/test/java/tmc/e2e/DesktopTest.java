@@ -12,14 +12,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.interactions.Actions;
 import tmc.messages.OverlayCommand;
 import tmc.render.Bitmap;
 import tmc.store.Message;
@@ -101,21 +99,21 @@ class DesktopTest {
             // 2. noVNC's local cursor: the guest's X cursor shape, over the message and beside it.
             WebElement canvas = browser.find("#screen canvas");
             int[] okCentre = centre(on, "ok");
-            move(browser, canvas, okCentre[0], okCentre[1]);
+            browser.pointCanvas(okCentre[0], okCentre[1], false);
             String over = cursor(browser, canvas);
-            move(browser, canvas, 5, 5);
+            browser.pointCanvas(5, 5, false);
             String beside = cursor(browser, canvas);
             assertTrue(over.startsWith("url(") || over.equals("none"), "a local cursor over the message: " + over);
             assertTrue(beside.startsWith("url(") || beside.equals("none"), "a local cursor beside it: " + beside);
 
             // 3. A click on the message answers it and never reaches the X server; a click beside it does.
             int mark = vm.mark();
-            click(browser, canvas, okCentre[0], okCentre[1]);
+            browser.pointCanvas(okCentre[0], okCentre[1], true);
             awaitState(id, "answered");
             assertTrue(xiPresses(vm.serial().linesSince(mark)) == 0,
                     "the X server saw the answering click: " + vm.serial().linesSince(mark));
             int[] beside2 = {on.path("x").asInt() - 20, on.path("y").asInt() + on.path("height").asInt() / 2};
-            click(browser, canvas, beside2[0], beside2[1]);
+            browser.pointCanvas(beside2[0], beside2[1], true);
             vm.serial().awaitLine(mark, l -> l.startsWith("xi2") && l.contains("(ButtonPress)"), WAIT);
 
             // 4. The guest changes resolution: the next message is laid out for the new size, centred on it.
@@ -329,27 +327,6 @@ class DesktopTest {
             }
         }
         throw new AssertionError("no hot-spot " + hotspot + " in " + overlay);
-    }
-
-    /** Offsets from the canvas' centre, in CSS pixels, of framebuffer point (fx, fy) (the canvas is scaled). */
-    private static int[] offset(Browser browser, WebElement canvas, int fx, int fy) {
-        @SuppressWarnings("unchecked")
-        Map<String, Number> at = (Map<String, Number>) browser.js(
-                "const c = arguments[0], r = c.getBoundingClientRect();"
-                        + "return {dx: (arguments[1] + 0.5) * r.width / c.width - r.width / 2,"
-                        + "        dy: (arguments[2] + 0.5) * r.height / c.height - r.height / 2};",
-                canvas, fx, fy);
-        return new int[] {(int) Math.round(at.get("dx").doubleValue()), (int) Math.round(at.get("dy").doubleValue())};
-    }
-
-    private static void move(Browser browser, WebElement canvas, int fx, int fy) {
-        int[] d = offset(browser, canvas, fx, fy);
-        new Actions(browser.driver).moveToElement(canvas, d[0], d[1]).perform();
-    }
-
-    private static void click(Browser browser, WebElement canvas, int fx, int fy) {
-        int[] d = offset(browser, canvas, fx, fy);
-        new Actions(browser.driver).moveToElement(canvas, d[0], d[1]).click().perform();
     }
 
     /** The CSS cursor noVNC shows on the canvas: the guest's cursor image as a data URL. */
