@@ -99,12 +99,13 @@ abstract class EncodingProofs {
             int w = raw.width();
             int h = raw.height();
             List<Integer> marks = clients.stream().map(RfbClient::mark).toList();
+            int[] before = raw.pixels();
 
             // translucent and opaque pixels at an unaligned place, over the guest's text
             Bitmap bitmap = Bitmap.pattern(301, 141);
             qmp.execute("vnc-overlay-add", Qmp.overlay("enc", bitmap).put("anchor", "top-left")
                     .put("x-offset", 37).put("y-offset", 21));
-            int[] expected = Frames.composite(raw.pixels(), w, h, bitmap, 37, 21);
+            int[] expected = Frames.composite(before, w, h, bitmap, 37, 21);
             int i = 0;
             for (int encoding : offers.keySet()) {
                 RfbClient c = clients.get(i);
