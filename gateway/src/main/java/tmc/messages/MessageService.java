@@ -82,8 +82,6 @@ public final class MessageService implements AutoCloseable {
             }
         }
         sweeper.scheduleWithFixedDelay(this::sweep, 200, 200, TimeUnit.MILLISECONDS);
-        sweeper.scheduleWithFixedDelay(() -> channels.values().forEach(VmChannel::checkScreenSize), 2, 2,
-                TimeUnit.SECONDS);
         return this;
     }
 

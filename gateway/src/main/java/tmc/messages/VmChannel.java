@@ -60,12 +60,14 @@ final class VmChannel implements QmpConnection.Handler {
     /**
      * The screen size QEMU last reported and when (System.nanoTime): a message shown within {@link #SIZE_FRESH}
      * of the last query is laid out without asking again (a QMP round trip on the way to the screen); a
-     * resolution change in between is caught by {@link #checkScreenSize}, which lays the message out again.
+     * resolution change in between is announced by QEMU ({@link #screenResized}), which lays the message out again.
      */
     private int[] knownSize;
     private long knownSizeAt;
     /** Read by other threads to render a message ahead of the VM's thread ({@link #prepare}). */
     private volatile int[] lastSize;
+    /** The VNC display whose size messages are laid out for (QEMU's first), as last seen. */
+    private String layoutDisplay = "default";
 
     VmChannel(VmTarget target, MessageService service) {
         this.target = target;
@@ -109,37 +111,43 @@ final class VmChannel implements QmpConnection.Handler {
     }
 
     /**
-     * The guest may have changed its resolution: QEMU re-anchors the overlay by itself, but a message laid out for
-     * another size may now be cut off or needlessly small, so lay it out again and replace it (same id: atomic).
+     * The guest changed its resolution (QEMU's VNC_OVERLAY_DISPLAY_RESIZED): QEMU re-anchors the overlay by itself,
+     * but a message laid out for another size may now be cut off or needlessly small, so lay it out again and
+     * replace it (same id: atomic). QEMU sends the event for every size change, shown overlay or not, so a change
+     * that races with {@link #pump} drawing a message arrives after it and is caught here too.
      */
-    void checkScreenSize() {
-        run(() -> {
-            if (onScreen == null || client == null) {
-                return;
-            }
-            int[] size = screenSize();
-            if (laidOutFor != null && laidOutFor[0] == size[0] && laidOutFor[1] == size[1]) {
-                return;
-            }
-            String messageId = OverlayCommand.messageId(onScreen);
-            Optional<Message> om = service.store().message(messageId);
-            if (om.isEmpty()) {
-                return;
-            }
-            long left = om.get().expiresAt() - service.clock().millis();
-            if (left <= 0) {
-                return; // the sweep ends it
-            }
-            try {
-                Bitmap b = OverlayCommand.render(om.get(), size[0], size[1]);
-                client.execute("vnc-overlay-add", OverlayCommand.addArguments(om.get(), b, left), COMMAND_TIMEOUT);
-                laidOutFor = size;
-            } catch (IllegalArgumentException | QmpException e) {
-                laidOutFor = size; // keep the one on screen; QEMU clips it
-            } catch (IOException e) {
-                client.close();
-            }
-        });
+    private void screenResized(String display, int width, int height) {
+        if (width <= 0 || height <= 0 || !display.equals(layoutDisplay)) {
+            return;
+        }
+        knownSize = new int[] {width, height}; // the next message needs no query either
+        knownSizeAt = System.nanoTime();
+        lastSize = knownSize;
+        if (onScreen == null || client == null) {
+            return;
+        }
+        if (laidOutFor != null && laidOutFor[0] == width && laidOutFor[1] == height) {
+            return;
+        }
+        String messageId = OverlayCommand.messageId(onScreen);
+        Optional<Message> om = service.store().message(messageId);
+        if (om.isEmpty()) {
+            return;
+        }
+        long left = om.get().expiresAt() - service.clock().millis();
+        if (left <= 0) {
+            return; // the sweep ends it
+        }
+        int[] size = {width, height};
+        try {
+            Bitmap b = OverlayCommand.render(om.get(), width, height);
+            client.execute("vnc-overlay-add", OverlayCommand.addArguments(om.get(), b, left), COMMAND_TIMEOUT);
+            laidOutFor = size;
+        } catch (IllegalArgumentException | QmpException e) {
+            laidOutFor = size; // keep the one on screen; QEMU clips it
+        } catch (IOException e) {
+            client.close();
+        }
     }
 
     void close() {
@@ -171,6 +179,9 @@ final class VmChannel implements QmpConnection.Handler {
     public void onEvent(String name, JsonNode data) {
         if ("VNC_OVERLAY_FEEDBACK".equals(name)) {
             run(() -> feedback(data));
+        } else if ("VNC_OVERLAY_DISPLAY_RESIZED".equals(name)) {
+            run(() -> screenResized(data.path("display").asText(), data.path("width").asInt(),
+                    data.path("height").asInt()));
         }
     }
 
@@ -443,11 +454,12 @@ final class VmChannel implements QmpConnection.Handler {
         }
     }
 
-    /** The screen size, asked of QEMU only if the last answer is older than {@link #SIZE_FRESH}. */
+    /** The screen size, asked of QEMU (see the comment inside for why the remembered one is not used). */
     private int[] recentScreenSize() {
-        if (knownSize != null && System.nanoTime() - knownSizeAt < SIZE_FRESH.toNanos()) {
-            return knownSize;
-        }
+        // Asked every time for now: QEMU's VNC_OVERLAY_DISPLAY_RESIZED is rate-limited (1 s per display), so a size
+        // remembered from before a resolution change can still look fresh when the message is drawn, and the
+        // message would be laid out for the old screen until the event arrives (EndToEndTest's resolution test).
+        // TODO(perf): trust the remembered size again once the event carries no delay for the first change.
         return screenSize();
     }
 
@@ -476,6 +488,7 @@ final class VmChannel implements QmpConnection.Handler {
         try {
             JsonNode r = client.execute("query-vnc-overlay-displays", null, COMMAND_TIMEOUT);
             JsonNode first = r.isArray() && r.size() > 0 ? r.get(0) : r;
+            layoutDisplay = first.path("id").asText(layoutDisplay);
             int w = first.path("width").asInt(0);
             int h = first.path("height").asInt(0);
             if (w > 0 && h > 0) {

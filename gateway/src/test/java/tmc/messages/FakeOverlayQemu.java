@@ -22,6 +22,9 @@ public final class FakeOverlayQemu implements AutoCloseable {
     public volatile String failAddWith;
     /** The next vnc-overlay-add gets no answer at all (a QEMU that hangs). */
     public volatile boolean hangNextAdd;
+    /** The screen size query-vnc-overlay-displays reports; {@link #resize} changes it. */
+    private volatile int width = 800;
+    private volatile int height = 600;
 
     public FakeOverlayQemu() throws IOException {
         this(new FakeQmpServer());
@@ -70,8 +73,8 @@ public final class FakeOverlayQemu implements AutoCloseable {
                     conn.send("{\"return\": " + b + "], \"id\": " + id + "}");
                 }
                 case "query-vnc-overlay-displays" ->
-                        conn.send("{\"return\": [{\"id\": \"default\", \"width\": 800, \"height\": 600}], \"id\": "
-                                + id + "}");
+                        conn.send("{\"return\": [{\"id\": \"default\", \"width\": " + width + ", \"height\": "
+                                + height + "}], \"id\": " + id + "}");
                 default -> conn.send("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command " + name
                         + " has not been found\"}, \"id\": " + id + "}");
             }
@@ -96,6 +99,14 @@ public final class FakeOverlayQemu implements AutoCloseable {
         server.current.send("{\"event\": \"VNC_OVERLAY_FEEDBACK\", \"data\": {\"id\": \"" + overlayId
                 + "\", \"display\": \"default\", \"reason\": \"key\", \"key\": \"" + key
                 + "\"}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}");
+    }
+
+    /** The guest changed its resolution: QEMU reports the new size with an event (and no longer to queries). */
+    public void resize(int w, int h) {
+        width = w;
+        height = h;
+        server.current.send("{\"event\": \"VNC_OVERLAY_DISPLAY_RESIZED\", \"data\": {\"display\": \"default\", "
+                + "\"width\": " + w + ", \"height\": " + h + "}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}");
     }
 
     /** QEMU died and came back: overlays gone, connection dropped. */

@@ -102,6 +102,24 @@ class MessageServiceTest {
     }
 
     @Test
+    void resizeEventLaysTheShownMessageOutAgainAtOnce() throws Exception {
+        var a = service.submit(msg("Resize", "info", 60, "vm1"), null);
+        String ov = "tmc-" + a.message().id();
+        await("shown", () -> state(a, "vm1") == DeliveryState.SHOWN);
+        int wide = qemu.only().path("width").asInt();
+        long adds = qemu.log.stream().filter(("add " + ov)::equals).count();
+        qemu.resize(400, 300);
+        await("laid out again for 400x300", () -> qemu.overlays.containsKey(ov)
+                && qemu.only().path("width").asInt() <= 400 - 16);
+        assertTrue(qemu.only().path("width").asInt() < wide);
+        assertEquals(adds + 1, qemu.log.stream().filter(("add " + ov)::equals).count(), qemu.log.toString());
+        qemu.resize(400, 300); // the same size again: nothing to do
+        qemu.resize(800, 600);
+        await("laid out again for 800x600", () -> qemu.only().path("width").asInt() == wide);
+        assertEquals(adds + 2, qemu.log.stream().filter(("add " + ov)::equals).count(), qemu.log.toString());
+    }
+
+    @Test
     void oneOnScreenAtATimeCriticalFirst() throws Exception {
         var a = service.submit(msg("A", "info", 60, "vm1"), null);
         await("A shown", () -> qemu.overlays.containsKey("tmc-" + a.message().id()));

@@ -68,6 +68,73 @@ class OverlayFiguresTest {
         }
     }
 
+    /**
+     * Issue 10's figures. (1) A click that answers an overlay → the client's picture without it (QEMU used to wait
+     * for its 30 ms refresh tick). (2) The main loop during a 3840x2160 {@code argb32-zlib} add: a second QMP monitor
+     * asks {@code query-status} every millisecond, and its slowest answer while the add is decoded and drawn is the
+     * longest stall of QEMU's main loop (QMP commands run there).
+     */
+    @Test
+    void clickToPictureAndMainLoopStallDuringABigAdd() throws Exception {
+        try (TestVm vm = TestVm.builder().name("figures10").qemu(TestEnv.qemu()).start();
+                RfbClient rfb = RfbClient.connect("127.0.0.1", vm.vncPort(), null)) {
+            rfb.awaitFrame(c -> c.mark() > 0, WAIT);
+            List<Double> clicks = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                Bitmap red = Bitmap.solid(64, 64, 0xffff0000);
+                vm.qmp().execute("vnc-overlay-add", Qmp.withHotspots(Qmp.overlay("click-" + i, red),
+                        Qmp.hotspot("ok", 0, 0, 64, 64)).put("anchor", "top-left"));
+                rfb.awaitFrame(c -> c.pixel(32, 32) == 0xff0000, WAIT);
+                Thread.sleep(100); // an idle moment, as when a person reads the message
+                int mark = rfb.mark();
+                rfb.pointer(20, 20, 1);
+                long released = System.nanoTime();
+                rfb.pointer(20, 20, 0);
+                rfb.awaitFrame(c -> c.pixel(32, 32) != 0xff0000 && c.mark() > mark, WAIT);
+                long shown = rfb.updatesSince(mark).stream().filter(u -> u.nanoTime() >= released)
+                        .reduce((a, b) -> b).orElseThrow().nanoTime();
+                clicks.add(Math.max(0, shown - released) / 1e6);
+            }
+            Collections.sort(clicks);
+            System.out.printf("FIGURE click_to_picture_ms p50=%.2f p99=%.2f max=%.2f n=%d%n",
+                    clicks.get(clicks.size() / 2), clicks.get(clicks.size() * 99 / 100),
+                    clicks.get(clicks.size() - 1), clicks.size());
+
+            Bitmap big = Bitmap.pattern(3840, 2160);
+            String pixels = big.zlibBase64();
+            try (tmc.testkit.QmpClient pinger = tmc.testkit.QmpClient.connect(vm.qmpSocket())) {
+                double idle = pingMax(pinger, null, vm);
+                double during = pingMax(pinger, () -> vm.qmp().execute("vnc-overlay-add",
+                        Qmp.overlay("big", big).put("format", "argb32-zlib").put("pixels", pixels)), vm);
+                System.out.printf("FIGURE main_loop_stall_ms 3840x2160_argb32_zlib_add=%.2f idle=%.2f "
+                        + "zlib_base64_bytes=%d%n", during, idle, pixels.length());
+            }
+            assertTrue(clicks.get(clicks.size() / 2) < 1000, "click to picture " + clicks);
+        }
+    }
+
+    /**
+     * Pings {@code query-status} every millisecond for a second (around {@code add}, run once after 200 ms, if
+     * given) and returns the slowest answer in milliseconds.
+     */
+    private static double pingMax(tmc.testkit.QmpClient pinger, Runnable add, TestVm vm) throws Exception {
+        long end = System.nanoTime() + Duration.ofMillis(1200).toNanos();
+        Thread adder = null;
+        double max = 0;
+        long start = System.nanoTime();
+        while (System.nanoTime() < end) {
+            if (add != null && adder == null && System.nanoTime() - start > 200_000_000L) {
+                adder = Thread.ofVirtual().start(add);
+            }
+            long t0 = System.nanoTime();
+            pinger.execute("query-status");
+            max = Math.max(max, (System.nanoTime() - t0) / 1e6);
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        if (adder != null) adder.join();
+        return max;
+    }
+
     private static double bytesPerSecond(RfbClient rfb, Duration span) throws InterruptedException {
         long before = rfb.bytesReceived();
         Thread.sleep(span.toMillis());

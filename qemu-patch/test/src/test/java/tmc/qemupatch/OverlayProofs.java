@@ -14,12 +14,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import tmc.testkit.InputEvent;
 import tmc.testkit.QmpClient;
@@ -34,19 +32,13 @@ import tmc.testkit.WebSocketTransport;
  * serves the whole class; every test leaves no overlay behind. The resolution change runs last because it leaves
  * the guest in graphics mode.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-abstract class OverlayProofs {
-    static final Duration WAIT = Duration.ofSeconds(30);
-    static final String FEEDBACK = "VNC_OVERLAY_FEEDBACK";
+abstract class OverlayProofs extends VmProofs {
     static final int XK_RETURN = 0xff0d;
     static final int XK_ESCAPE = 0xff1b;
+    static final int KEY_A = 30;
+    static final int KEY_Z = 44;
 
-    TestVm vm;
-    QmpClient qmp;
-
-    /** The qemu-system-x86_64 under test. */
-    abstract Path qemu();
 
     @BeforeAll
     void boot() throws Exception {
@@ -54,21 +46,9 @@ abstract class OverlayProofs {
         qmp = vm.qmp();
     }
 
-    @AfterEach
-    void leaveNoOverlay() throws Exception {
-        assertTrue(vm.isAlive(), "QEMU died; log in " + vm.qemuLog());
-        Qmp.clear(qmp);
-    }
-
     @AfterAll
     void stop() {
         if (vm != null) vm.close();
-    }
-
-    RfbClient connect() throws Exception {
-        RfbClient rfb = RfbClient.connect("127.0.0.1", vm.vncPort(), null);
-        rfb.awaitFrame(c -> c.mark() > 0, WAIT);
-        return rfb;
     }
 
     // ===== 1. pixel-exact in the client, absent from screendump, removed exactly =====
@@ -352,6 +332,86 @@ abstract class OverlayProofs {
             Qmp.remove(qmp, "cover");
             Frames.await(rfb, guest, WAIT, "guest text uncovered");
         }
+    }
+
+    // ===== 7. per-viewer overlays: drawn for, and answered by, one client =====
+
+    @Test
+    @Order(11)
+    void overlayForOneClientIsSeenAndAnsweredByItAloneAndGoesWithIt() throws Exception {
+        int events = qmp.mark();
+        RfbClient mine = connect();
+        String mineId = initialized(events).path("id").asText();
+        events = qmp.mark();
+        try (RfbClient other = connect()) {
+            String otherId = initialized(events).path("id").asText();
+            assertFalse(mineId.isEmpty() || mineId.equals(otherId), mineId + " / " + otherId);
+            List<String> listed = new java.util.ArrayList<>();
+            qmp.execute("query-vnc").path("clients").forEach(c -> listed.add(c.path("id").asText()));
+            assertTrue(listed.containsAll(List.of(mineId, otherId)), "query-vnc clients: " + listed);
+
+            Frames.awaitIdle(other, Duration.ofSeconds(2), Duration.ofSeconds(120));
+            int w = other.width();
+            int h = other.height();
+            int[] guest = other.pixels();
+            Bitmap bitmap = Bitmap.pattern(200, 100);
+            qmp.execute("vnc-overlay-add", Qmp.withKeys(Qmp.withHotspots(Qmp.overlay("mine", bitmap),
+                    Qmp.hotspot("ok", 10, 60, 80, 30)), Qmp.key("ret", "ok"))
+                    .put("client", mineId).put("modal", true));
+            JsonNode info = Qmp.find(qmp, "mine");
+            assertEquals(mineId, info.path("client").asText());
+            int ox = info.path("x").asInt();
+            int oy = info.path("y").asInt();
+            Frames.await(mine, Frames.composite(guest, w, h, bitmap, ox, oy), WAIT, "the client it is for");
+
+            // the other client: the guest picture there, and its input reaches the guest
+            int serial = vm.mark();
+            events = qmp.mark();
+            other.requestUpdate(false);
+            Frames.await(other, guest, WAIT, "another client sees the guest");
+            other.tap('a');
+            other.click(ox + 50, oy + 75);
+            vm.serial().awaitInput(serial, e -> e.code() == InputEvent.BTN_LEFT && e.value() == 0, WAIT);
+            vm.serial().awaitInput(serial, e -> e.code() == KEY_A && e.value() == 0, WAIT); // keyboard: own log
+            assertEquals(List.of(), qmp.eventsSince(events, FEEDBACK), "another client answered it");
+
+            // the client it is for: held by it (modal), answers it
+            mine.tap('a');
+            mine.click(ox + 50, oy + 75);
+            JsonNode answer = qmp.awaitEvent(events, FEEDBACK, WAIT).path("data");
+            assertEquals("ok", answer.path("hotspot").asText());
+            assertEquals(mineId, answer.path("client").path("id").asText());
+            Frames.awaitIdle(other, Duration.ofSeconds(1), Duration.ofSeconds(60));
+            guest = other.pixels(); // the guest echoed the other client's A
+            Frames.await(mine, guest, WAIT, "dismissed by its answer");
+            mine.tap('z'); // not held any more: reaches the guest, after anything mine sent before
+            vm.serial().awaitInput(serial, e -> e.code() == KEY_Z && e.value() == 0, WAIT);
+            assertEquals(4, vm.inputEventsSince(serial).stream().filter(e -> e.isKey() && !e.isButton()).count(),
+                    "keys in the guest: the other client's A, then Z; the A of the client it was for never");
+
+            // it goes with its client, saying so
+            Frames.awaitIdle(other, Duration.ofSeconds(1), Duration.ofSeconds(60));
+            guest = other.pixels(); // and Z
+            qmp.execute("vnc-overlay-add", Qmp.overlay("bye", bitmap).put("client", mineId));
+            Frames.await(mine, Frames.composite(guest, w, h, bitmap, ox, oy), WAIT, "second overlay");
+            events = qmp.mark();
+            mine.close();
+            JsonNode gone = qmp.awaitEvent(events, FEEDBACK, WAIT).path("data");
+            assertEquals("bye", gone.path("id").asText());
+            assertEquals("disconnected", gone.path("reason").asText());
+            assertEquals(mineId, gone.path("client").path("id").asText());
+            assertEquals(0, qmp.execute("query-vnc-overlays").size());
+            QmpException e = assertThrows(QmpException.class, () -> qmp.execute("vnc-overlay-add",
+                    Qmp.overlay("late", bitmap).put("client", mineId)));
+            assertTrue(e.description().contains(mineId), e.description());
+        } finally {
+            mine.close();
+        }
+    }
+
+    /** The client of the first VNC_INITIALIZED since {@code mark}. */
+    JsonNode initialized(int mark) {
+        return qmp.awaitEvent(mark, "VNC_INITIALIZED", WAIT).path("data").path("client");
     }
 
     // ===== 3. resolution change: re-anchored, clipped, in bounds =====
