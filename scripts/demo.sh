@@ -6,7 +6,10 @@
 # Environment: TMC_DEMO_PORT (gateway port, 8080), TMC_DEMO_VNC_DISPLAY (first VNC display, 71: ports 5971, 5972),
 # TMC_DEMO_DIR (state: demo.json, run/, data/; default .tmc), TMC_DEMO_SKIP_BUILD=1 (use the built jar as it is),
 # TMC_DEMO_VMS=libvirt (the VMs are domains of a private libvirt daemon: scripts/demo-libvirt.sh),
-# TMC_DEMO_GUEST=desktop (the graphical desktop guest instead of the text one; combinable with TMC_DEMO_VMS).
+# TMC_DEMO_GUEST=desktop (the graphical desktop guest instead of the text one; combinable with TMC_DEMO_VMS),
+# TMC_DEMO_VNC=dbus (no patched QEMU: the VMs run Debian's stock qemu-system-x86_64, or TMC_DEMO_STOCK_QEMU, with
+# -display dbus and the gateway serves their screens and draws the messages itself; each VM's `vnc` address in
+# demo.json is then the gateway's VNC listener for it, behind the same per-VM password: docs/dbus-display.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every browser session holds two file descriptors in the gateway: run at the hard limit, and say what it is.
@@ -19,7 +22,18 @@ STATE=${TMC_DEMO_DIR:-$TOP/.tmc}
 RUN="$STATE/run"
 
 scripts/install-deps.sh
-QEMU=$(qemu-patch/build.sh | tail -1)
+DBUS=""
+if [ "${TMC_DEMO_VNC:-}" = dbus ]; then
+    DBUS=1
+    [ "${TMC_DEMO_VMS:-}" = libvirt ] && { echo "demo: TMC_DEMO_VNC=dbus does not combine with TMC_DEMO_VMS=libvirt yet" >&2; exit 2; }
+    QEMU=${TMC_DEMO_STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
+    "$QEMU" -display help 2>/dev/null | grep -qx dbus \
+        || { echo "demo: $QEMU has no D-Bus display (Debian: apt-get install qemu-system-x86 qemu-system-common)" >&2; exit 1; }
+elif [ -n "${TMC_DEMO_VNC:-}" ]; then
+    echo "demo: TMC_DEMO_VNC is dbus or unset, not '$TMC_DEMO_VNC'" >&2; exit 2
+else
+    QEMU=$(qemu-patch/build.sh | tail -1)
+fi
 GUEST=$(scripts/build-guest.sh | tail -1)
 DEMO_GUEST_MEMORY=256
 if [ "${TMC_DEMO_GUEST:-}" = desktop ]; then # Xorg, twm, a busy xterm and xclock (scripts/build-desktop-guest.sh)
@@ -68,16 +82,19 @@ for spec in "${VMS[@]}"; do
     read -r id tenant user display password <<<"$spec"
     mkdir -p "$RUN/$id"
     (umask 077; printf '%s' "$password" > "$RUN/$id/vnc-password")
-    "$QEMU" -machine pc -accel tcg -m "$DEMO_GUEST_MEMORY" -nodefaults -vga std -display none -no-reboot \
+    # Patched QEMU: its own VNC server with the password. Stock QEMU: the D-Bus display the gateway attaches to
+    # through the QMP socket; the gateway then listens on the same VNC port with the same password.
+    screen=(-display none -object "secret,id=vncpw,file=$RUN/$id/vnc-password" -vnc "127.0.0.1:$display,password-secret=vncpw")
+    [ -n "$DBUS" ] && screen=(-display dbus,p2p=yes)
+    "$QEMU" -machine pc -accel tcg -m "$DEMO_GUEST_MEMORY" -nodefaults -vga std "${screen[@]}" -no-reboot \
         -device virtio-tablet-pci \
         -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.img" \
         -append "$(cat "$GUEST/cmdline") tmc.name=$id" \
         -serial "file:$RUN/$id/serial.log" \
         -chardev "socket,id=qmp0,path=$RUN/$id/qmp.sock,server=on,wait=off" -mon chardev=qmp0,mode=control \
-        -object "secret,id=vncpw,file=$RUN/$id/vnc-password" \
-        -vnc "127.0.0.1:$display,password-secret=vncpw" > "$RUN/$id/qemu.log" 2>&1 &
+        > "$RUN/$id/qemu.log" 2>&1 &
     pids+=($!)
-    echo "demo: booting $id (tenant $tenant) VNC 127.0.0.1:$((5900 + display))" >&2
+    echo "demo: booting $id (tenant $tenant) VNC 127.0.0.1:$((5900 + display))${DBUS:+ (stock QEMU, D-Bus display; VNC from the gateway)}" >&2
 done
 fi
 
@@ -110,9 +127,15 @@ CONFIG="$RUN/gateway.json"
     sep=""
     for spec in ${VMS_CONFIGURED[@]+"${VMS_CONFIGURED[@]}"}; do
         read -r id tenant user display password <<<"$spec"
+        if [ -n "$DBUS" ]; then
+            printf '%s  {"id": "%s", "tenant": "%s", "name": "Demo VM %s", "display": {"dbus": {"qmp": "unix:%s",' \
+                "$sep" "$id" "$tenant" "${id#demo-}" "$RUN/$id/qmp.sock"
+            printf ' "vncListen": "tcp:127.0.0.1:%d", "vncPassword": "%s"}}}' $((5900 + display)) "$password"
+        else
         printf '%s  {"id": "%s", "tenant": "%s", "name": "Demo VM %s", "vnc": "tcp:127.0.0.1:%d",' \
             "$sep" "$id" "$tenant" "${id#demo-}" $((5900 + display))
         printf ' "vncPassword": "%s", "qmp": "unix:%s"}' "$password" "$RUN/$id/qmp.sock"
+        fi
         sep=$',\n'
     done
     printf '\n ]}\n'

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -300,24 +301,23 @@ public final class ConfigLoader {
             }
             String tenant = o.requiredString("tenant");
             String name = o.string("name", id);
-            java.nio.file.Path dbusQmp = dbusDisplay(o);
-            ServerAddress vnc = o.address("vnc", dbusQmp == null);
             String passwordEnv = "TMC_VNC_PASSWORD_" + id.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
-            String password = env.getOrDefault(passwordEnv, o.string("vncPassword", null));
-            if (password != null && (password.isEmpty() || password.length() > 8)) {
-                // VNC Authentication keys DES with the first 8 bytes; QEMU refuses longer passwords.
-                throw new ConfigException((env.containsKey(passwordEnv) ? passwordEnv : path + ".vncPassword")
-                        + ": a VNC password has 1-8 characters");
+            DbusDisplayConfig dbus = dbusDisplay(o, passwordEnv);
+            ServerAddress vnc = o.address("vnc", dbus == null);
+            String password = o.string("vncPassword", null);
+            if (dbus == null) {
+                password = vncPassword(env.getOrDefault(passwordEnv, password),
+                        env.containsKey(passwordEnv) ? passwordEnv : path + ".vncPassword");
             }
             ServerAddress qmp = o.address("qmp", false);
             VncTls tls = vncTls(node.get(i).get("vncTls"), path + ".vncTls", vnc);
             o.seen.add("vncTls");
             o.noOthers();
-            if (dbusQmp != null && (vnc != null || password != null || qmp != null || tls != null)) {
+            if (dbus != null && (vnc != null || password != null || qmp != null || tls != null)) {
                 throw new ConfigException(path + ".display.dbus: the gateway serves this VM's screen itself; drop "
                         + "vnc, vncPassword, vncTls and qmp");
             }
-            vms.add(new VmConfig(id, tenant, name, vnc, password, qmp, tls, dbusQmp));
+            vms.add(new VmConfig(id, tenant, name, vnc, password, qmp, tls, dbus));
         }
         return vms;
     }
@@ -356,11 +356,22 @@ public final class ConfigLoader {
         return tls;
     }
 
+    /** A VNC password, or null; the field (or variable) it came from names the mistake. */
+    private String vncPassword(String password, String field) throws ConfigException {
+        if (password != null && (password.isEmpty() || password.length() > 8)) {
+            // VNC Authentication keys DES with the first 8 bytes; QEMU refuses longer passwords.
+            throw new ConfigException(field + ": a VNC password has 1-8 characters");
+        }
+        return password;
+    }
+
     /**
-     * {@code "display": {"dbus": {"qmp": "unix:/run/tmc/vm1.qmp"}}}: stock QEMU with {@code -display dbus,p2p=yes},
-     * reached through this QMP socket (a unix socket: file descriptors are passed over it). Null when absent.
+     * {@code "display": {"dbus": {"qmp": "unix:/run/tmc/vm1.qmp", "vncListen"?: "tcp:HOST:PORT", "vncPassword"?}}}:
+     * stock QEMU with {@code -display dbus,p2p=yes}, reached through this QMP socket (a unix socket: file
+     * descriptors are passed over it), and optionally a plain RFB listener for native viewers behind VNC
+     * Authentication (the password may come from {@code passwordEnv} instead). Null when absent.
      */
-    private static java.nio.file.Path dbusDisplay(Obj vm) throws ConfigException {
+    private DbusDisplayConfig dbusDisplay(Obj vm, String passwordEnv) throws ConfigException {
         vm.seen.add("display");
         JsonNode display = vm.node.get("display");
         if (display == null || display.isNull()) {
@@ -378,12 +389,38 @@ public final class ConfigLoader {
         }
         Obj dbus = new Obj(dbusNode, d.field("dbus"));
         ServerAddress qmp = dbus.address("qmp", true);
+        String listenText = dbus.string("vncListen", null);
+        String password = vncPassword(env.getOrDefault(passwordEnv, dbus.string("vncPassword", null)),
+                env.containsKey(passwordEnv) ? passwordEnv : dbus.field("vncPassword"));
         dbus.noOthers();
         if (!qmp.isUnix()) {
             throw new ConfigException(dbus.field("qmp") + ": must be a unix socket (unix:/path): QEMU takes the "
                     + "D-Bus connection as a file descriptor passed over it");
         }
-        return qmp.path();
+        InetSocketAddress listen = null;
+        if (listenText != null) {
+            ServerAddress a;
+            try {
+                a = ServerAddress.parseListen(listenText);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(dbus.field("vncListen") + ": " + e.getMessage());
+            }
+            if (a.isUnix()) {
+                throw new ConfigException(dbus.field("vncListen") + ": native viewers connect over TCP (tcp:HOST:PORT)");
+            }
+            if (password == null) {
+                throw new ConfigException(dbus.field("vncListen") + ": native viewers must authenticate: set "
+                        + dbus.field("vncPassword") + " (or " + passwordEnv + ")");
+            }
+            listen = new InetSocketAddress(a.host(), a.port());
+            if (listen.isUnresolved()) {
+                throw new ConfigException(dbus.field("vncListen") + ": cannot resolve " + a.host());
+            }
+        } else if (password != null) {
+            throw new ConfigException((env.containsKey(passwordEnv) ? passwordEnv : dbus.field("vncPassword"))
+                    + ": a password is for the native viewers' listener; set " + dbus.field("vncListen") + " too");
+        }
+        return new DbusDisplayConfig(qmp.path(), listen, password);
     }
 
     /** A JSON object being read: tracks which fields were used so that unknown ones are reported. */

@@ -91,7 +91,9 @@ public final class GatewayServer implements AutoCloseable {
         this.directory = new VmDirectory(config.vms());
         this.dbusVms = new DbusVms();
         for (VmConfig vm : config.vms()) {
-            if (vm.dbusDisplay()) {
+            if (vm.dbusDisplay() && vm.dbus().vncListen() != null) {
+                dbusVms.add(vm.id(), vm.dbusQmp(), vm.dbus().vncListen(), vm.dbus().vncPassword());
+            } else if (vm.dbusDisplay()) {
                 dbusVms.add(vm.id(), vm.dbusQmp());
             }
         }

@@ -13,12 +13,12 @@ import tmc.rfb.VncTls;
  * @param vncPassword the VNC password, or null for security type None; never sent to browsers
  * @param qmp         the QMP monitor reserved for the gateway, or null
  * @param vncTls      VeNCrypt x509 TLS to the VNC server (pinned CA), or null for a plain connection
- * @param dbusQmp     for a VM on stock QEMU with {@code -display dbus,p2p=yes} ({@code "display": {"dbus": ...}}):
- *                    the QMP socket the gateway attaches to its D-Bus display through; then {@code vnc} and
- *                    {@code qmp} are null and the gateway serves the screen itself (docs/dbus-display.md)
+ * @param dbus        for a VM on stock QEMU with {@code -display dbus,p2p=yes} ({@code "display": {"dbus": ...}}):
+ *                    its QMP socket and the optional listener for native viewers; then {@code vnc} and {@code qmp}
+ *                    are null and the gateway serves the screen itself (docs/dbus-display.md)
  */
 public record VmConfig(String id, String tenant, String name, ServerAddress vnc, String vncPassword,
-        ServerAddress qmp, VncTls vncTls, java.nio.file.Path dbusQmp) {
+        ServerAddress qmp, VncTls vncTls, DbusDisplayConfig dbus) {
     /** A VM with a VNC server, maybe over TLS. */
     public VmConfig(String id, String tenant, String name, ServerAddress vnc, String vncPassword, ServerAddress qmp,
             VncTls vncTls) {
@@ -32,13 +32,18 @@ public record VmConfig(String id, String tenant, String name, ServerAddress vnc,
 
     /** Whether the gateway serves this VM's screen from QEMU's D-Bus display. */
     public boolean dbusDisplay() {
-        return dbusQmp != null;
+        return dbus != null;
+    }
+
+    /** The QMP socket of a D-Bus display VM, or null. */
+    public java.nio.file.Path dbusQmp() {
+        return dbus == null ? null : dbus.qmp();
     }
 
     @Override
     public String toString() {
         return "VmConfig{id=" + id + ", tenant=" + tenant + ", vnc=" + vnc + ", password="
                 + (vncPassword != null) + ", qmp=" + qmp + ", tls=" + (vncTls != null)
-                + (dbusQmp != null ? ", dbus=" + dbusQmp : "") + "}";
+                + (dbus != null ? ", " + dbus : "") + "}";
     }
 }

@@ -22,6 +22,15 @@ public record ServerAddress(String host, int port, Path path) {
 
     /** Parses the textual form; the message of the exception says what is wrong. */
     public static ServerAddress parse(String text) {
+        return parse(text, 1);
+    }
+
+    /** Parses an address to listen on: as {@link #parse}, and port 0 means any free port. */
+    public static ServerAddress parseListen(String text) {
+        return parse(text, 0);
+    }
+
+    private static ServerAddress parse(String text, int minPort) {
         if (text == null || text.isEmpty()) {
             throw new IllegalArgumentException("expected tcp:HOST:PORT or unix:/PATH, got nothing");
         }
@@ -48,8 +57,8 @@ public record ServerAddress(String host, int port, Path path) {
             } catch (NumberFormatException e) {
                 port = -1;
             }
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("expected a port 1-65535 in '" + text + "'");
+            if (port < minPort || port > 65535) {
+                throw new IllegalArgumentException("expected a port " + minPort + "-65535 in '" + text + "'");
             }
             return tcp(host, port);
         }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -22,9 +23,18 @@ public final class RfbTcpListener implements AutoCloseable {
 
     public static RfbTcpListener start(RfbDesktop desktop, InetSocketAddress address, String password)
             throws IOException {
+        return start(() -> desktop, address, password);
+    }
+
+    /**
+     * A listener that outlives the pictures it serves: each viewer gets the desktop {@code desktops} gives when it
+     * connects (a VM's screen after QEMU restarted), and is disconnected at once while it gives null.
+     */
+    public static RfbTcpListener start(Supplier<RfbDesktop> desktops, InetSocketAddress address, String password)
+            throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open().bind(address);
         RfbTcpListener listener = new RfbTcpListener(server);
-        Thread.ofVirtual().name("rfb-listener " + address).start(() -> listener.acceptLoop(desktop, password));
+        Thread.ofVirtual().name("rfb-listener " + address).start(() -> listener.acceptLoop(desktops, password));
         return listener;
     }
 
@@ -36,7 +46,7 @@ public final class RfbTcpListener implements AutoCloseable {
         }
     }
 
-    private void acceptLoop(RfbDesktop desktop, String password) {
+    private void acceptLoop(Supplier<RfbDesktop> desktops, String password) {
         while (server.isOpen()) {
             SocketChannel channel;
             try {
@@ -46,6 +56,8 @@ public final class RfbTcpListener implements AutoCloseable {
             }
             Thread.ofVirtual().name("rfb-client").start(() -> {
                 try (channel) {
+                    RfbDesktop desktop = desktops.get();
+                    if (desktop == null) return; // the VM's display is away: closing says so
                     channel.socket().setTcpNoDelay(true);
                     desktop.serve(channel, password, false, String.valueOf(channel.getRemoteAddress()));
                 } catch (IOException e) {

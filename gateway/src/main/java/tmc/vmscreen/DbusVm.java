@@ -1,6 +1,8 @@
 package tmc.vmscreen;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -13,12 +15,16 @@ import java.util.logging.Logger;
 import tmc.qmp.QmpConnection;
 import tmc.qmp.QmpTransport;
 import tmc.rfbserver.RfbDesktop;
+import tmc.rfbserver.RfbTcpListener;
 
 /**
  * Keeps one D-Bus display VM attached: attaches to its QMP socket, and when QEMU goes away (stopped, restarted)
  * attaches again with backoff (100 ms doubling to 5 s, with jitter), as {@link QmpConnection} does for the patched
  * QEMU. Each attach is a new {@link VmScreen}: viewers of the old one are disconnected, and every message-channel
  * handler is told of the new connection with a generation number, so it puts back what should be on screen.
+ *
+ * <p>Optionally it listens for native VNC viewers on TCP behind VNC Authentication ({@link #listenForViewers}); the
+ * listener stays bound across QEMU restarts and serves whichever screen is current.
  *
  * <p>Threads: one supervisor (virtual) thread; handlers are called on it and, for feedback, on the viewer's thread
  * that answered.
@@ -39,15 +45,43 @@ public final class DbusVm implements AutoCloseable {
     private long generation;
     private boolean closed;
     private Thread thread;
+    private InetSocketAddress vncListen;
+    private String vncPassword;
+    private RfbTcpListener listener;
 
     public DbusVm(String id, Path qmpSocket) {
         this.id = id;
         this.qmpSocket = qmpSocket;
     }
 
+    /** Also serve native VNC viewers on {@code address} (port 0: any), after VNC Authentication with this password. */
+    public DbusVm listenForViewers(InetSocketAddress address, String password) {
+        if (password == null || password.isEmpty()) {
+            throw new IllegalArgumentException("a VNC listener needs a password");
+        }
+        this.vncListen = address;
+        this.vncPassword = password;
+        return this;
+    }
+
+    /** Binds the viewers' listener, if any (a port in use stops the start), and starts attaching. */
     public DbusVm start() {
+        if (vncListen != null) {
+            try {
+                listener = RfbTcpListener.start(this::desktop, vncListen, vncPassword);
+            } catch (IOException e) {
+                throw new UncheckedIOException("VM " + id + ": cannot listen for VNC viewers on " + vncListen
+                        + ": " + e.getMessage(), e);
+            }
+            LOG.info("VM " + id + ": VNC viewers on " + vncListen.getHostString() + ":" + listener.port());
+        }
         thread = Thread.ofVirtual().name("dbus-vm " + id).start(this::run);
         return this;
+    }
+
+    /** The TCP port native viewers connect to, or -1 without a listener. */
+    public int vncPort() {
+        return listener == null ? -1 : listener.port();
     }
 
     /** The current screen, or null while QEMU is away. */
@@ -200,6 +234,13 @@ public final class DbusVm implements AutoCloseable {
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+        if (listener != null) {
+            try {
+                listener.close();
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "VM " + id + ": closing the VNC listener", e);
+            }
         }
         if (s != null) s.close();
     }

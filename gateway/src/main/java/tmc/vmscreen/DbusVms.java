@@ -1,5 +1,6 @@
 package tmc.vmscreen;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,8 +14,19 @@ public final class DbusVms implements AutoCloseable {
         vms.put(id, new DbusVm(id, qmpSocket));
     }
 
+    /** Adds a VM whose screen native VNC viewers may also see on {@code vncListen}, with this password. */
+    public void add(String id, Path qmpSocket, InetSocketAddress vncListen, String vncPassword) {
+        vms.put(id, new DbusVm(id, qmpSocket).listenForViewers(vncListen, vncPassword));
+    }
+
+    /** Starts every VM; a listener that cannot bind stops the start with everything started so far closed. */
     public DbusVms start() {
-        vms.values().forEach(DbusVm::start);
+        try {
+            vms.values().forEach(DbusVm::start);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         return this;
     }
 

@@ -32,6 +32,48 @@ class DbusConfigTest {
     }
 
     @Test
+    void nativeViewersGetAListenerBehindAPassword() throws Exception {
+        String vm = "{\"id\":\"vm-1\",\"tenant\":\"t\",\"display\":{\"dbus\":{\"qmp\":\"unix:/q\","
+                + "\"vncListen\":\"tcp:127.0.0.1:0\",\"vncPassword\":\"secret1\"}}}";
+        DbusDisplayConfig d = new ConfigLoader(Map.of()).parse(config(vm)).vms().get(0).dbus();
+        assertEquals("127.0.0.1", d.vncListen().getHostString());
+        assertEquals(0, d.vncListen().getPort());
+        assertEquals("secret1", d.vncPassword());
+        // The operator's environment wins over the file, as for a VNC server's password.
+        assertEquals("fromenv", new ConfigLoader(Map.of("TMC_VNC_PASSWORD_VM_1", "fromenv")).parse(config(vm))
+                .vms().get(0).dbus().vncPassword());
+        assertNull(new ConfigLoader(Map.of()).parse(config(
+                "{\"id\":\"vm1\",\"tenant\":\"t\",\"display\":{\"dbus\":{\"qmp\":\"unix:/q\"}}}"))
+                .vms().get(0).dbus().vncListen());
+    }
+
+    @Test
+    void aListenerWithoutAPasswordIsRefused() {
+        assertEquals("vms[0].display.dbus.vncListen: native viewers must authenticate: set "
+                + "vms[0].display.dbus.vncPassword (or TMC_VNC_PASSWORD_VM1)",
+                refusal("{\"id\":\"vm1\",\"tenant\":\"t\",\"display\":{\"dbus\":{\"qmp\":\"unix:/q\","
+                        + "\"vncListen\":\"tcp:0.0.0.0:5901\"}}}"));
+        assertEquals("vms[0].display.dbus.vncPassword: a password is for the native viewers' listener; set "
+                + "vms[0].display.dbus.vncListen too",
+                refusal("{\"id\":\"vm1\",\"tenant\":\"t\",\"display\":{\"dbus\":{\"qmp\":\"unix:/q\","
+                        + "\"vncPassword\":\"pw\"}}}"));
+        assertEquals("vms[0].display.dbus.vncPassword: a VNC password has 1-8 characters",
+                refusal("{\"id\":\"vm1\",\"tenant\":\"t\",\"display\":{\"dbus\":{\"qmp\":\"unix:/q\","
+                        + "\"vncListen\":\"tcp:127.0.0.1:5901\",\"vncPassword\":\"123456789\"}}}"));
+        assertEquals("vms[0].display.dbus.vncListen: native viewers connect over TCP (tcp:HOST:PORT)",
+                refusal("{\"id\":\"vm1\",\"tenant\":\"t\",\"display\":{\"dbus\":{\"qmp\":\"unix:/q\","
+                        + "\"vncListen\":\"unix:/tmp/v\",\"vncPassword\":\"pw\"}}}"));
+        assertEquals("vms[0].display.dbus.vncListen: expected a port 0-65535 in 'tcp:127.0.0.1:70000'",
+                refusal("{\"id\":\"vm1\",\"tenant\":\"t\",\"display\":{\"dbus\":{\"qmp\":\"unix:/q\","
+                        + "\"vncListen\":\"tcp:127.0.0.1:70000\",\"vncPassword\":\"pw\"}}}"));
+        // The VM-level vncPassword is a VNC server's, which this VM has not.
+        assertEquals("vms[0].display.dbus: the gateway serves this VM's screen itself; drop vnc, vncPassword, "
+                + "vncTls and qmp",
+                refusal("{\"id\":\"vm1\",\"tenant\":\"t\",\"vncPassword\":\"pw\","
+                        + "\"display\":{\"dbus\":{\"qmp\":\"unix:/q\"}}}"));
+    }
+
+    @Test
     void mistakesAreNamed() {
         assertEquals("vms[0].display.dbus: the gateway serves this VM's screen itself; drop vnc, vncPassword, vncTls and "
                 + "qmp",

@@ -31,18 +31,58 @@ import tmc.testkit.WebSocketTransport;
 class DemoTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** What a test does with a running demo: its demo.json, and its state directory. */
+    @FunctionalInterface
+    interface Check {
+        void run(JsonNode info, Path state) throws Exception;
+    }
+
     @Test
     void demoStartsServesAVmScreenAndStopsCleanly() throws Exception {
-        runDemo(Map.of());
+        runDemo(Map.of(), DemoTest::seeTheScreen);
     }
 
     /** TMC_DEMO_VMS=libvirt: the same contract with the VMs as domains of a private libvirt daemon. */
     @Test
     void libvirtDemoKeepsTheContract() throws Exception {
-        runDemo(Map.of("TMC_DEMO_VMS", "libvirt"));
+        runDemo(Map.of("TMC_DEMO_VMS", "libvirt"), DemoTest::seeTheScreen);
     }
 
-    private void runDemo(Map<String, String> mode) throws Exception {
+    /**
+     * TMC_DEMO_VNC=dbus: the VMs on Debian's stock QEMU, served by the gateway from their D-Bus display, under the
+     * same contract: a script with demo.json's token sees the screen, posts a message with demo.json's admin token,
+     * sees it drawn, answers it with Enter; a native viewer at demo.json's {@code vnc} address (the gateway's
+     * listener) is refused with a wrong password and sees the same picture with the VM's password.
+     */
+    @Test
+    void dbusDemoKeepsTheContract() throws Exception {
+        runDemo(Map.of("TMC_DEMO_VNC", "dbus"), DbusDemoCheck::run);
+    }
+
+    /** A WebSocket RFB client with the first VM's token reads its screen through the gateway. */
+    private static void seeTheScreen(JsonNode info, Path state) throws Exception {
+        JsonNode vm = info.path("vms").get(0);
+        try (RfbClient rfb = RfbClient.connect(openVnc(info, vm), null)) {
+            // The guest's banner: some non-black pixels on its text console.
+            rfb.awaitFrame(c -> {
+                for (int p : c.pixels()) {
+                    if (p != 0) return true;
+                }
+                return false;
+            }, Duration.ofSeconds(30));
+            assertTrue(rfb.width() > 0 && rfb.height() > 0);
+        }
+    }
+
+    /** A tool sends the token as Authorization: Bearer (a browser page buys a ticket with it). */
+    static WebSocketTransport openVnc(JsonNode info, JsonNode vm) throws IOException {
+        String gateway = info.path("gateway").asText();
+        URI uri = URI.create(gateway.replaceFirst("^http", "ws") + "/vnc/" + vm.path("id").asText());
+        return WebSocketTransport.connect(uri, Map.of("Origin", gateway,
+                "Authorization", "Bearer " + vm.path("token").asText()), List.of("binary"));
+    }
+
+    private void runDemo(Map<String, String> mode, Check check) throws Exception {
         Path repo = Path.of(System.getProperty("maven.multiModuleProjectDirectory", "..")).toAbsolutePath();
         if (!Files.exists(repo.resolve("scripts/demo.sh"))) repo = Path.of("..").toAbsolutePath().normalize();
         // Unix socket paths stay short under /tmp.
@@ -79,21 +119,8 @@ class DemoTest {
             assertTrue(info.path("jwt").path("hs256Secret").asText().startsWith("base64:"));
             JsonNode vm = info.path("vms").get(0);
             assertEquals("demo-1", vm.path("id").asText());
-
-            // A tool sends the token as Authorization: Bearer (a browser page buys a ticket with it).
-            URI uri = URI.create("ws://127.0.0.1:" + port + "/vnc/demo-1");
-            WebSocketTransport ws = WebSocketTransport.connect(uri, Map.of("Origin", "http://127.0.0.1:" + port,
-                    "Authorization", "Bearer " + vm.path("token").asText()), List.of("binary"));
-            try (RfbClient rfb = RfbClient.connect(ws, null)) {
-                // The guest's banner: some non-black pixels on its text console.
-                rfb.awaitFrame(c -> {
-                    for (int p : c.pixels()) {
-                        if (p != 0) return true;
-                    }
-                    return false;
-                }, Duration.ofSeconds(30));
-                assertTrue(rfb.width() > 0 && rfb.height() > 0);
-            }
+            assertEquals("127.0.0.1:" + (5900 + display), vm.path("vnc").asText());
+            check.run(info, state);
         } finally {
             ProcessHandle.of(demo.pid()).ifPresent(h -> {
                 // Ctrl-C goes to the whole foreground process group; setsid made the demo its leader.
