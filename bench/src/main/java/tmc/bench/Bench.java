@@ -47,6 +47,11 @@ public final class Bench {
                 b.run();
                 report = b.report();
             }
+            case "dbus" -> {
+                DbusBench b = new DbusBench(args);
+                b.run();
+                report = b.report();
+            }
             case "broadcast" -> {
                 BroadcastBench b = new BroadcastBench(args);
                 b.run();
@@ -62,7 +67,7 @@ public final class Bench {
     }
 
     private static void usage() {
-        System.err.println("usage: bench/run relay|latency|inject|scale|broadcast [key=value ...]");
+        System.err.println("usage: bench/run relay|latency|inject|scale|broadcast|dbus [key=value ...]");
         System.exit(2);
     }
 }

@@ -29,7 +29,7 @@ final class GatewayProcess implements AutoCloseable {
     static final String ORIGIN = "http://127.0.0.1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A VM as the gateway's configuration sees it. */
+    /** A VM as the gateway's configuration sees it; {@code vnc} null: a D-Bus display VM reached through {@code qmp}. */
     record Vm(String id, String tenant, String vnc, String vncPassword, String qmp) {}
 
     /** JVM options for every gateway a benchmark starts ({@code gatewayJvm=...}, {@code jfr=FILE}). */
@@ -53,7 +53,13 @@ final class GatewayProcess implements AutoCloseable {
         config.putObject("store").put("path", dir.resolve("data/tmc").toString());
         ArrayNode list = config.putArray("vms");
         for (Vm vm : vms) {
-            ObjectNode o = list.addObject().put("id", vm.id()).put("tenant", vm.tenant()).put("vnc", vm.vnc());
+            ObjectNode o = list.addObject().put("id", vm.id()).put("tenant", vm.tenant());
+            if (vm.vnc() == null) {
+                // Stock QEMU with the D-Bus display: the gateway serves the screen itself (docs/dbus-display.md).
+                o.putObject("display").putObject("dbus").put("qmp", vm.qmp());
+                continue;
+            }
+            o.put("vnc", vm.vnc());
             if (vm.vncPassword() != null) {
                 o.put("vncPassword", vm.vncPassword());
             }

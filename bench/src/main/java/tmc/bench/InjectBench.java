@@ -297,7 +297,7 @@ final class InjectBench {
     }
 
     /** Whether a 9x9 grid of points over the middle third of the screen differs from the guest's picture. */
-    private static boolean differs(RfbClient c, int[] baseline, int w, int h) {
+    static boolean differs(RfbClient c, int[] baseline, int w, int h) {
         if (c.width() != w || c.height() != h) {
             return true;
         }

@@ -1,0 +1,303 @@
+package tmc.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import tmc.testkit.RfbClient;
+import tmc.testkit.RfbEncodings;
+import tmc.testkit.TestVm;
+
+/**
+ * The two ways tmc shows a VM, side by side in one run on the same guest workload: (a) {@code relay}, the patched
+ * QEMU's own VNC server through the gateway's relay, and (b) {@code dbus}, Debian's stock QEMU with the D-Bus
+ * display and the gateway's own RFB server. One gateway serves both VMs; each path has one client over the
+ * gateway's WebSocket offering what noVNC offers (Tight with JPEG quality 6, ZRLE, Hextile, Raw, cursor, desktop
+ * size).
+ *
+ * <ul>
+ *   <li><b>stream</b>: the guest prints {@code linesPerSecond} lines on its text console (each one scrolls the
+ *       screen) for {@code seconds}; frames and bytes at the client per second, and the CPU of the gateway and of
+ *       the VM's QEMU per frame (both encode for one path or the other: QEMU's VNC server, or the gateway). Paths
+ *       take turns within each round, so a neighbour's load slows both alike; the median round is reported.
+ *   <li><b>inject</b>: {@code POST /api/v1/messages} until the message is in the client's picture, then DELETE
+ *       and back to the guest's picture; paths take turns message by message.
+ *   <li><b>idle</b>: a message shown over a static screen; what the client receives and what the gateway and QEMU
+ *       burn over {@code idleSeconds}, from half a second after the message arrived (goal: 0 bytes/s).
+ * </ul>
+ */
+final class DbusBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] PATHS = {"relay", "dbus"};
+
+    private final Report report = new Report("dbus");
+    private final int rounds;
+    private final int seconds;
+    private final int linesPerSecond;
+    private final int messages;
+    private final int warmup;
+    private final int idleSeconds;
+
+    DbusBench(Args args) {
+        rounds = args.integer("rounds", 3);
+        seconds = args.integer("seconds", 5);
+        linesPerSecond = args.integer("linesPerSecond", 30);
+        messages = args.integer("messages", 30);
+        warmup = args.integer("warmup", 5);
+        idleSeconds = args.integer("idleSeconds", 10);
+        report.label(args.string("label", ""));
+        args.done();
+    }
+
+    Report report() {
+        return report;
+    }
+
+    /** One path: its VM and the client that watches it through the gateway. */
+    private record Side(String name, TestVm vm, RfbClient client) {}
+
+    /** One stream window's figures. */
+    private record Window(double fps, double bytesPerSecond, double gatewayMsPerFrame, double qemuMsPerFrame,
+            int frames) {
+        double cpuMsPerFrame() {
+            return gatewayMsPerFrame + qemuMsPerFrame;
+        }
+    }
+
+    void run() throws Exception {
+        report.note("dbus: (a) relay = patched QEMU's VNC server through the gateway's relay, (b) dbus = Debian's"
+                + " stock QEMU 7.2 with -display dbus and the gateway's RFB server; one gateway, one noVNC-like client"
+                + " per path over the WebSocket (Tight, JPEG quality 6, ZRLE, Hextile, Raw)");
+        try (TestVm relayVm = Vms.start("bench-relay");
+             TestVm dbusVm = Vms.startDbus("bench-dbus");
+             GatewayProcess gateway = GatewayProcess.start(List.of(
+                     new GatewayProcess.Vm("relay", "bench", "tcp:127.0.0.1:" + relayVm.vncPort(), null,
+                             "unix:" + relayVm.qmpSocket()),
+                     new GatewayProcess.Vm("dbus", "bench", null, null, "unix:" + dbusVm.qmpSocket())),
+                     GatewayProcess.generousLimits(), List.of())) {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            String admin = gateway.adminToken();
+            awaitConnected(http, gateway, admin);
+            String token = gateway.tenantToken("bench");
+            List<Side> sides = new ArrayList<>();
+            try {
+                sides.add(new Side("relay", relayVm, connect(gateway, "relay", token)));
+                sides.add(new Side("dbus", dbusVm, connect(gateway, "dbus", token)));
+                for (Side s : sides) s.client().awaitUpdate(0, Duration.ofSeconds(30));
+                report.note("guest screens: relay %dx%d, dbus %dx%d", sides.get(0).client().width(),
+                        sides.get(0).client().height(), sides.get(1).client().width(),
+                        sides.get(1).client().height());
+                stream(sides, gateway);
+                inject(sides, gateway, http, admin);
+                idle(sides, gateway, http, admin);
+            } finally {
+                for (Side s : sides) s.client().close();
+            }
+        }
+    }
+
+    private static RfbClient connect(GatewayProcess gateway, String vm, String token) throws IOException {
+        BenchConn conn = BenchConn.websocket(gateway.vncUri(vm, token), GatewayProcess.ORIGIN, 64 * 1024);
+        return RfbClient.Options.plain().withEncodings(RfbEncodings.TIGHT, RfbEncodings.ZRLE, RfbEncodings.HEXTILE,
+                RfbEncodings.RAW, RfbEncodings.quality(6), RfbEncodings.compression(2), RfbEncodings.DESKTOP_SIZE,
+                RfbEncodings.EXTENDED_DESKTOP_SIZE, RfbEncodings.CURSOR).connect(new BenchTransport(conn));
+    }
+
+    // ===== stream =====
+
+    private void stream(List<Side> sides, GatewayProcess gateway) throws Exception {
+        report.note("stream: %d rounds of %d s per path, the guest printing %d lines/s (the console scrolls)",
+                rounds, seconds, linesPerSecond);
+        List<List<Window>> windows = List.of(new ArrayList<>(), new ArrayList<>());
+        int line = 0;
+        // One unmeasured round first: the gateway's encoders and relay get compiled before anything counts.
+        for (int r = -1; r < rounds; r++) {
+            for (int i = 0; i < sides.size(); i++) {
+                Window w = window(sides.get(i), gateway, line);
+                line += seconds * linesPerSecond;
+                if (r >= 0) windows.get(i).add(w);
+                Report.progress("round %d %s: %.1f frames/s, %.0f KB/s, CPU %.2f ms/frame (gateway %.2f, QEMU %.2f)",
+                        r, sides.get(i).name(), w.fps(), w.bytesPerSecond() / 1024, w.cpuMsPerFrame(),
+                        w.gatewayMsPerFrame(), w.qemuMsPerFrame());
+            }
+        }
+        Window[] median = new Window[2];
+        for (int i = 0; i < 2; i++) {
+            List<Window> list = new ArrayList<>(windows.get(i));
+            list.sort((a, b) -> Double.compare(a.cpuMsPerFrame(), b.cpuMsPerFrame()));
+            median[i] = list.get(list.size() / 2);
+            String p = PATHS[i];
+            report.note("  %-5s %6.1f frames/s %8.0f KB/s   CPU per frame %6.2f ms (gateway %5.2f, QEMU %5.2f)"
+                    + "   [median round by CPU/frame]", p, median[i].fps(), median[i].bytesPerSecond() / 1024,
+                    median[i].cpuMsPerFrame(), median[i].gatewayMsPerFrame(), median[i].qemuMsPerFrame());
+            report.put(p + "_fps", median[i].fps());
+            report.put(p + "_kb_per_s", median[i].bytesPerSecond() / 1024);
+            report.put(p + "_cpu_ms_per_frame", median[i].cpuMsPerFrame());
+            report.put(p + "_gateway_cpu_ms_per_frame", median[i].gatewayMsPerFrame());
+            report.put(p + "_qemu_cpu_ms_per_frame", median[i].qemuMsPerFrame());
+        }
+        report.note("  dbus/relay: frames/s %.2f, bytes/s %.2f, CPU per frame %.2f", median[1].fps() / median[0].fps(),
+                median[1].bytesPerSecond() / median[0].bytesPerSecond(),
+                median[1].cpuMsPerFrame() / median[0].cpuMsPerFrame());
+        report.put("dbus_vs_relay_fps", median[1].fps() / median[0].fps());
+        report.put("dbus_vs_relay_bytes", median[1].bytesPerSecond() / median[0].bytesPerSecond());
+        report.put("dbus_vs_relay_cpu_per_frame", median[1].cpuMsPerFrame() / median[0].cpuMsPerFrame());
+    }
+
+    /** The guest prints lines at a fixed pace for {@code seconds}; then the client gets the last change. */
+    private Window window(Side side, GatewayProcess gateway, int firstLine) {
+        RfbClient c = side.client();
+        int mark = c.mark();
+        long bytes0 = c.bytesReceived();
+        double gw0 = gateway.cpuSeconds();
+        double qemu0 = Cpu.tree(side.vm().pid());
+        long t0 = System.nanoTime();
+        int lines = seconds * linesPerSecond;
+        long interval = 1_000_000_000L / linesPerSecond;
+        for (int i = 0; i < lines; i++) {
+            long due = t0 + i * interval;
+            long wait = due - System.nanoTime();
+            if (wait > 0) LockSupport.parkNanos(wait); // the workload's pace, not a wait for an event
+            side.vm().serial().send("say bench-line-" + (firstLine + i));
+        }
+        // The guest handles its commands in order: when it answers a ping, it has printed every line.
+        side.vm().serial().command("ping", Duration.ofSeconds(60));
+        awaitQuiet(c, Duration.ofMillis(300), Duration.ofSeconds(10));
+        long t1 = System.nanoTime();
+        double elapsed = (t1 - t0) / 1e9;
+        int frames = (int) c.updatesSince(mark).stream().filter(u -> !u.rects().isEmpty()).count();
+        double gw = gateway.cpuSeconds() - gw0;
+        double qemu = Cpu.tree(side.vm().pid()) - qemu0;
+        return new Window(frames / elapsed, (c.bytesReceived() - bytes0) / elapsed,
+                frames == 0 ? Double.NaN : gw * 1000 / frames, frames == 0 ? Double.NaN : qemu * 1000 / frames,
+                frames);
+    }
+
+    /** Returns once no update arrived for {@code quiet} (or after {@code max}). */
+    private static void awaitQuiet(RfbClient c, Duration quiet, Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (System.nanoTime() < deadline) {
+            int mark = c.mark();
+            try {
+                c.awaitUpdate(mark, quiet);
+            } catch (AssertionError noUpdate) {
+                return;
+            }
+        }
+    }
+
+    // ===== inject =====
+
+    private void inject(List<Side> sides, GatewayProcess gateway, HttpClient http, String admin) throws Exception {
+        report.note("inject: %d messages per path (after %d warm-up), POST -> the message in the client's picture,"
+                + " paths taking turns", messages, warmup);
+        List<List<Double>> visible = List.of(new ArrayList<>(), new ArrayList<>());
+        int[][] baseline = new int[2][];
+        for (int i = 0; i < 2; i++) {
+            awaitQuiet(sides.get(i).client(), Duration.ofMillis(500), Duration.ofSeconds(10));
+            baseline[i] = sides.get(i).client().pixels();
+        }
+        for (int m = 0; m < warmup + messages; m++) {
+            for (int i = 0; i < 2; i++) {
+                RfbClient c = sides.get(i).client();
+                int w = c.width();
+                int h = c.height();
+                int[] base = baseline[i];
+                long t0 = System.nanoTime();
+                JsonNode created = api(http, gateway, admin, "POST", "/api/v1/messages", "{\"vms\":[\""
+                        + sides.get(i).name() + "\"],\"title\":\"Maintenance " + m + "\",\"body\":\"This VM restarts"
+                        + " at 22:00 for a kernel update.\",\"severity\":\"warning\",\"buttons\":[{\"id\":\"ok\","
+                        + "\"label\":\"OK\"},{\"id\":\"later\",\"label\":\"Later\"}]}");
+                c.awaitFrame(x -> InjectBench.differs(x, base, w, h), Duration.ofSeconds(10));
+                long t1 = System.nanoTime();
+                if (m >= warmup) visible.get(i).add((t1 - t0) / 1e6);
+                api(http, gateway, admin, "DELETE", "/api/v1/messages/" + created.path("id").asText(), null);
+                c.awaitFrame(x -> !InjectBench.differs(x, base, w, h), Duration.ofSeconds(10));
+            }
+        }
+        Stats[] s = {new Stats(visible.get(0)), new Stats(visible.get(1))};
+        for (int i = 0; i < 2; i++) {
+            report.note("  %-5s visible p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms (n=%d)", PATHS[i],
+                    s[i].percentile(50), s[i].percentile(99), s[i].max(), s[i].count());
+            report.put(PATHS[i] + "_inject_p50_ms", s[i].percentile(50));
+            report.put(PATHS[i] + "_inject_p99_ms", s[i].percentile(99));
+        }
+        report.note("  dbus/relay: p50 %.2f, p99 %.2f", s[1].percentile(50) / s[0].percentile(50),
+                s[1].percentile(99) / s[0].percentile(99));
+        report.put("dbus_vs_relay_inject_p50", s[1].percentile(50) / s[0].percentile(50));
+    }
+
+    // ===== idle =====
+
+    private void idle(List<Side> sides, GatewayProcess gateway, HttpClient http, String admin) throws Exception {
+        report.note("idle: a message over a static screen, %d s per path from 0.5 s after it arrived", idleSeconds);
+        double[] bytesPerSecond = new double[2];
+        for (int i = 0; i < 2; i++) {
+            Side side = sides.get(i);
+            RfbClient c = side.client();
+            awaitQuiet(c, Duration.ofMillis(500), Duration.ofSeconds(10));
+            int[] base = c.pixels();
+            int w = c.width();
+            int h = c.height();
+            JsonNode created = api(http, gateway, admin, "POST", "/api/v1/messages", "{\"vms\":[\"" + side.name()
+                    + "\"],\"title\":\"Idle\",\"body\":\"A message over a static screen.\",\"buttons\":[{\"id\":"
+                    + "\"ok\",\"label\":\"OK\"}]}");
+            c.awaitFrame(x -> InjectBench.differs(x, base, w, h), Duration.ofSeconds(10));
+            GatewayProcess.sleep(500); // the rest of the message's first picture, if it came in pieces
+            int mark = c.mark();
+            long bytes0 = c.bytesReceived();
+            double gw0 = gateway.cpuSeconds();
+            double qemu0 = Cpu.tree(side.vm().pid());
+            long t0 = System.nanoTime();
+            GatewayProcess.sleep(idleSeconds * 1000L); // the measurement window itself
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            long bytes = c.bytesReceived() - bytes0;
+            int updates = (int) c.updatesSince(mark).stream().filter(u -> !u.rects().isEmpty()).count();
+            double gw = (gateway.cpuSeconds() - gw0) / elapsed * 1000;
+            double qemu = (Cpu.tree(side.vm().pid()) - qemu0) / elapsed * 1000;
+            bytesPerSecond[i] = bytes / elapsed;
+            report.note("  %-5s %8.1f bytes/s (%d updates with pixels)   CPU: gateway %5.1f ms/s, QEMU %6.1f ms/s",
+                    side.name(), bytesPerSecond[i], updates, gw, qemu);
+            report.put(side.name() + "_idle_bytes_per_s", bytesPerSecond[i]);
+            report.put(side.name() + "_idle_gateway_cpu_ms_per_s", gw);
+            report.put(side.name() + "_idle_qemu_cpu_ms_per_s", qemu);
+            api(http, gateway, admin, "DELETE", "/api/v1/messages/" + created.path("id").asText(), null);
+            c.awaitFrame(x -> !InjectBench.differs(x, base, w, h), Duration.ofSeconds(10));
+        }
+        report.put("idle_goal_0_bytes", bytesPerSecond[0] == 0 && bytesPerSecond[1] == 0 ? "met" : "missed");
+    }
+
+    // ===== API =====
+
+    private static JsonNode api(HttpClient http, GatewayProcess gateway, String admin, String method, String path,
+            String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(gateway.uri().resolve(path))
+                .header("Authorization", "Bearer " + admin).timeout(Duration.ofSeconds(10));
+        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
+                : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() / 100 != 2) throw new IOException(method + " " + path + ": " + r.statusCode() + " " + r.body());
+        return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
+    }
+
+    /** Both VMs reported connected (the patched one's QMP, the stock one's D-Bus display), up to 60 s. */
+    private static void awaitConnected(HttpClient http, GatewayProcess gateway, String admin) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            JsonNode vms = api(http, gateway, admin, "GET", "/api/v1/vms", null).path("vms");
+            int connected = 0;
+            for (JsonNode vm : vms) {
+                if (vm.path("qmpConnected").asBoolean()) connected++;
+            }
+            if (connected == 2) return;
+            if (System.nanoTime() > deadline) throw new IOException("VMs not connected: " + vms);
+            GatewayProcess.sleep(100);
+        }
+    }
+}
