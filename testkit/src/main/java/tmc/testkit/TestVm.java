@@ -202,7 +202,8 @@ public final class TestVm implements Guest, AutoCloseable {
         return runDir.resolve("qmp-test.sock");
     }
 
-    private String qemuLogTail() {
+    /** The last lines QEMU wrote to its log, for failure messages. */
+    public String qemuLogTail() {
         try {
             List<String> lines = Files.readAllLines(qemuLog());
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
