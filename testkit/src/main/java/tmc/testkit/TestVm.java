@@ -27,7 +27,11 @@ import java.util.stream.Stream;
  * }</pre>
  */
 public final class TestVm implements Guest, AutoCloseable {
-    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(120);
+    /**
+     * The guest boots in 5-10 s under TCG on an idle 2-core machine, but took over 2 minutes at load 28 (several test
+     * JVMs, QEMU builds and Chromium at once): a missing guest still fails, only later.
+     */
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(300);
 
     private final Builder config;
     private final Path runDir;
