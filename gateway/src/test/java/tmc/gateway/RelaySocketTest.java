@@ -9,12 +9,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -26,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tmc.rfb.FakeServerHandshake;
 import tmc.rfb.RfbProtocol;
-import tmc.rfb.ServerInit;
 
 /**
  * The relay end to end on real sockets: a raw RFC 6455 client (so frames can be split, sent unsolicited, or never
@@ -172,15 +170,7 @@ class RelaySocketTest {
         private void serve() {
             try {
                 SocketChannel c = server.accept();
-                DataInputStream in = new DataInputStream(Channels.newInputStream(c));
-                OutputStream out = Channels.newOutputStream(c);
-                out.write(RfbProtocol.VERSION_3_8);
-                in.readFully(new byte[12]);
-                out.write(new byte[] {1, 1});
-                in.readUnsignedByte();
-                out.write(new byte[] {0, 0, 0, 0});
-                in.readUnsignedByte(); // ClientInit
-                out.write(new ServerInit(640, 480, new byte[16], "vm".getBytes(StandardCharsets.UTF_8)).encode());
+                DataInputStream in = FakeServerHandshake.greet(c, "vm").in();
                 connected.complete(c);
                 byte[] buffer = new byte[65536];
                 while (true) {

@@ -7,20 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -275,15 +271,7 @@ class RfbRelayTest {
         private void serve() {
             try {
                 SocketChannel c = server.accept();
-                DataInputStream in = new DataInputStream(Channels.newInputStream(c));
-                OutputStream out = Channels.newOutputStream(c);
-                out.write(RfbProtocol.VERSION_3_8);
-                in.readFully(new byte[12]);
-                out.write(new byte[] {1, 1});
-                in.readUnsignedByte();
-                out.write(new byte[] {0, 0, 0, 0});
-                in.readUnsignedByte(); // ClientInit
-                out.write(new ServerInit(640, 480, new byte[16], "fake".getBytes(StandardCharsets.UTF_8)).encode());
+                FakeServerHandshake.greet(c, "fake");
                 client.complete(c);
                 if (mode == Mode.STREAM) {
                     stream(c);
