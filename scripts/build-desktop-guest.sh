@@ -4,7 +4,8 @@
 # that never stops printing and a ticking xclock (a busy desktop), xinput logging every X input event to the serial
 # port, and xrandr to change the resolution on request. Nothing is fetched but Debian packages (from the machine's
 # own mirror, through a private apt configuration; the system's apt state is untouched). Prints the guest directory
-# (vmlinuz, initrd.img, cmdline) on its last line; cached under $TMC_CACHE/desktop-guest keyed by this script's hash.
+# (vmlinuz, initrd.img, cmdline) on its last line; cached under $TMC_CACHE/desktop-guest keyed by the hash of this
+# script and lib/guest.sh.
 #
 # Serial protocol (ttyS0, 115200, lines), a superset of scripts/build-guest.sh's:
 #   guest -> host  "TMC-GUEST-READY <name> <devices>"  once X and the desktop are up
@@ -16,31 +17,12 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${TMC_CACHE:-$HOME/.cache/tmc}
-KEY=$(sha256sum "$HERE/build-desktop-guest.sh" | cut -c1-16)
-OUT="$CACHE/desktop-guest/$KEY"
-log() { echo "build-desktop-guest.sh: $*" >&2; }
-die() { echo "build-desktop-guest.sh: error: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-if [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
-    log "cached desktop guest $KEY"
-    echo "$OUT"
-    exit 0
-fi
-mkdir -p "$CACHE/desktop-guest"
-exec 9> "$CACHE/desktop-guest/$KEY.lock"
-flock 9
-if [ -f "$OUT/vmlinuz" ]; then echo "$OUT"; exit 0; fi
+# shellcheck source=lib/guest.sh
+. "$HERE/lib/guest.sh"
+guest_begin build-desktop-guest.sh desktop-guest "desktop guest"
 START=$(date +%s)
 
-for tool in cpio gzip dpkg-deb depmod; do
-    command -v "$tool" >/dev/null || {
-        as_root apt-get update -qq >&2
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cpio gzip dpkg kmod >&2
-        break
-    }
-done
+guest_tools "cpio gzip dpkg-deb depmod" "cpio gzip dpkg kmod"
 
 # A private apt: its own sources (the machine's Debian mirror, bookworm), lists, archive cache and an empty dpkg
 # status, so that "install --download-only" fetches the whole dependency closure of what the desktop needs.
@@ -232,12 +214,7 @@ INIT
 chmod +x "$R/init"
 
 log "[5/5] packing the initramfs ($(du -sm "$R" | cut -f1) MiB unpacked)"
-mkdir -p "$OUT.tmp"
-cp "$TMP"/kernel/boot/vmlinuz-* "$OUT.tmp/vmlinuz"
-# Not compressed: under TCG the kernel would spend longer inflating it than QEMU spends loading it.
-(cd "$R" && find . | cpio -o -H newc --quiet) > "$OUT.tmp/initrd.img"
-echo "console=ttyS0,115200 quiet panic=-1 no_timer_check tsc=unstable" > "$OUT.tmp/cmdline"
-rm -rf "$OUT"
-mv "$OUT.tmp" "$OUT"
+# Not compressed (cat): under TCG the kernel would spend longer inflating it than QEMU spends loading it.
+guest_publish "$(echo "$TMP"/kernel/boot/vmlinuz-*)" "console=ttyS0,115200 quiet panic=-1 no_timer_check tsc=unstable" cat
 log "built desktop guest $KEY in $(($(date +%s) - START)) s ($(du -m "$OUT/initrd.img" | cut -f1) MiB initramfs)"
 echo "$OUT"

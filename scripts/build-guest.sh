@@ -2,7 +2,7 @@
 # Build the tiny test guest: a Debian 12 kernel plus a busybox initramfs whose
 # init logs every /dev/input/event* event to the first serial port and obeys a
 # few commands read from it. Prints the guest directory (vmlinuz, initrd.img)
-# on its last line; cached under $TMC_CACHE/guest keyed by this script's hash.
+# on its last line; cached under $TMC_CACHE/guest keyed by the hash of this script and lib/guest.sh.
 #
 # Serial protocol (ttyS0, 115200, lines):
 #   guest -> host  "TMC-GUEST-READY <name> <devices>"  once init is up
@@ -14,26 +14,10 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${TMC_CACHE:-$HOME/.cache/tmc}
-KEY=$(sha256sum "$HERE/build-guest.sh" | cut -c1-16)
-OUT="$CACHE/guest/$KEY"
-log() { echo "build-guest.sh: $*" >&2; }
-die() { echo "build-guest.sh: error: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-if [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.img" ]; then
-    log "cached guest $KEY"
-    echo "$OUT"
-    exit 0
-fi
-
-for tool in cpio xz dpkg-deb; do
-    command -v "$tool" >/dev/null || {
-        as_root apt-get update -qq >&2
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cpio xz-utils dpkg >&2
-        break
-    }
-done
+# shellcheck source=lib/guest.sh
+. "$HERE/lib/guest.sh"
+guest_begin build-guest.sh guest guest
+guest_tools "cpio xz dpkg-deb" "cpio xz-utils dpkg"
 
 DEBS="$CACHE/guest-debs"
 mkdir -p "$DEBS"
@@ -153,11 +137,7 @@ done
 INIT
 chmod +x "$R/init"
 
-mkdir -p "$OUT.tmp"
-cp "$(first "$TMP"/kernel/boot/vmlinuz-*)" "$OUT.tmp/vmlinuz"
-(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp/initrd.img"
-echo "console=ttyS0,115200 console=tty0 quiet vt.global_cursor_default=0 panic=-1 no_timer_check" > "$OUT.tmp/cmdline"
-rm -rf "$OUT"
-mv "$OUT.tmp" "$OUT"
+guest_publish "$(first "$TMP"/kernel/boot/vmlinuz-*)" \
+    "console=ttyS0,115200 console=tty0 quiet vt.global_cursor_default=0 panic=-1 no_timer_check" gzip -1
 log "built guest $KEY from $kernel_pkg"
 echo "$OUT"
