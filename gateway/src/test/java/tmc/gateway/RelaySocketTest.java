@@ -17,15 +17,14 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tmc.rfb.FakeServerHandshake;
 import tmc.rfb.RfbProtocol;
+import tmc.testkit.RawWebSocket;
 
 /**
  * The relay end to end on real sockets: a raw RFC 6455 client (so frames can be split, sent unsolicited, or never
@@ -56,8 +55,8 @@ class RelaySocketTest {
             config.set("limits", limits);
         }
         gateway = GatewayFixture.start(config);
-        RawWebSocket ws = RawWebSocket.connect(gateway.vncUri("vm1", Tokens.hs256(Tokens.claims("ann", "acme"))));
-        ws.rfbHandshake();
+        RawWebSocket ws = connect(gateway.vncUri("vm1", Tokens.hs256(Tokens.claims("ann", "acme"))));
+        rfbHandshake(ws);
         vm.connected.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         return ws;
     }
@@ -107,14 +106,14 @@ class RelaySocketTest {
     void vmHangUpIs4502() throws Exception {
         RawWebSocket ws = open(null);
         vm.close();
-        assertEquals(4502, ws.awaitClose());
+        assertEquals(4502, awaitClose(ws));
     }
 
     @Test
     void textMessageIs1002() throws Exception {
         RawWebSocket ws = open(null);
         ws.sendFrame(0x81, "hello".getBytes(StandardCharsets.UTF_8), 0);
-        assertEquals(1002, ws.awaitClose());
+        assertEquals(1002, awaitClose(ws));
         vm.awaitHangUp(WAIT);
     }
 
@@ -232,129 +231,41 @@ class RelaySocketTest {
         }
     }
 
-    /** A minimal RFC 6455 client on a blocking socket: masked frames out (split as asked), frames in. */
-    private static final class RawWebSocket {
-        private final SocketChannel channel;
-        private final DataInputStream in;
-
-        private RawWebSocket(SocketChannel channel) throws IOException {
-            this.channel = channel;
-            // The socket's own stream: it honours the read timeout, so a missing frame fails instead of hanging.
-            channel.socket().setSoTimeout((int) WAIT.toMillis());
-            this.in = new DataInputStream(channel.socket().getInputStream());
-        }
-
-        static RawWebSocket connect(URI uri) throws IOException {
-            SocketChannel c = SocketChannel.open(new InetSocketAddress(uri.getHost(), uri.getPort()));
-            byte[] nonce = new byte[16];
-            ThreadLocalRandom.current().nextBytes(nonce);
-            String request = "GET " + uri.getRawPath() + "?" + uri.getRawQuery() + " HTTP/1.1\r\n"
-                    + "Host: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\n"
-                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n"
-                    + "Origin: " + GatewayFixture.ORIGIN + "\r\n\r\n";
-            c.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
-            RawWebSocket ws = new RawWebSocket(c);
-            StringBuilder headers = new StringBuilder();
-            while (headers.indexOf("\r\n\r\n") < 0) {
-                headers.append((char) ws.in.readUnsignedByte());
-            }
-            assertTrue(headers.toString().startsWith("HTTP/1.1 101"), headers.toString());
-            return ws;
-        }
-
-        /** RFB 3.8 with security None, as noVNC does it. */
-        void rfbHandshake() throws IOException {
-            readRfb(12);
-            sendFrame(0x82, RfbProtocol.VERSION_3_8, 0);
-            readRfb(2);
-            sendFrame(0x82, new byte[] {1}, 0);
-            readRfb(4);
-            sendFrame(0x82, new byte[] {1}, 0);
-            readRfb(24 + 2); // ServerInit, name "vm"
-        }
-
-        private void readRfb(int n) throws IOException {
-            int got = 0;
-            while (got < n) {
-                got += readBinary().length;
-            }
-            assertEquals(n, got);
-        }
-
-        /** Sends one frame; {@code chunk} > 0 writes it that many bytes at a time. */
-        void sendFrame(int b0, byte[] payload, int chunk) throws IOException {
-            ByteBuffer f = ByteBuffer.allocate(14 + payload.length);
-            f.put((byte) b0);
-            if (payload.length < 126) {
-                f.put((byte) (0x80 | payload.length));
-            } else if (payload.length < 65536) {
-                f.put((byte) (0x80 | 126)).putShort((short) payload.length);
-            } else {
-                f.put((byte) (0x80 | 127)).putLong(payload.length);
-            }
-            byte[] mask = new byte[4];
-            ThreadLocalRandom.current().nextBytes(mask);
-            f.put(mask);
-            for (int i = 0; i < payload.length; i++) {
-                f.put((byte) (payload[i] ^ mask[i & 3]));
-            }
-            f.flip();
-            while (f.hasRemaining()) {
-                ByteBuffer part = chunk > 0 ? f.slice(f.position(), Math.min(chunk, f.remaining())) : f.slice();
-                while (part.hasRemaining()) {
-                    channel.write(part);
-                }
-                f.position(f.position() + part.capacity());
-            }
-        }
-
-        /** The next binary frame's payload (pings are answered, pongs skipped); a close throws. */
-        byte[] readBinary() throws IOException {
-            while (true) {
-                int b0 = in.readUnsignedByte();
-                int b1 = in.readUnsignedByte();
-                long len = b1 & 0x7f;
-                if (len == 126) {
-                    len = in.readUnsignedShort();
-                } else if (len == 127) {
-                    len = in.readLong();
-                }
-                byte[] payload = new byte[(int) len];
-                in.readFully(payload);
-                switch (b0 & 0x0f) {
-                    case 0x0, 0x2 -> {
-                        return payload;
-                    }
-                    case 0x8 -> throw new ClosedException(payload.length >= 2
-                            ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005);
-                    case 0x9 -> sendFrame(0x8A, payload, 0);
-                    default -> { } // pong
-                }
-            }
-        }
-
-        /** Reads until the close frame; returns its code. */
-        int awaitClose() throws IOException {
-            try {
-                while (true) {
-                    readBinary();
-                }
-            } catch (ClosedException e) {
-                return e.code;
-            } catch (EOFException e) {
-                throw new AssertionError("connection ended without a close frame");
-            }
-        }
+    /** A raw WebSocket to the gateway (testkit's): frames of the test's own making, the close code as sent. */
+    private static RawWebSocket connect(URI uri) throws IOException {
+        return RawWebSocket.connect(uri.getHost(), uri.getPort(), uri.getRawPath() + "?" + uri.getRawQuery(),
+                java.util.Map.of("Origin", GatewayFixture.ORIGIN), WAIT);
     }
 
-    private static final class ClosedException extends IOException {
-        final int code;
+    /** RFB 3.8 with security None, as noVNC does it. */
+    private static void rfbHandshake(RawWebSocket ws) throws IOException {
+        readRfb(ws, 12);
+        ws.sendFrame(0x82, RfbProtocol.VERSION_3_8, 0);
+        readRfb(ws, 2);
+        ws.sendFrame(0x82, new byte[] {1}, 0);
+        readRfb(ws, 4);
+        ws.sendFrame(0x82, new byte[] {1}, 0);
+        readRfb(ws, 24 + 2); // ServerInit, name "vm"
+    }
 
-        ClosedException(int code) {
-            super("closed " + code);
-            this.code = code;
+    private static void readRfb(RawWebSocket ws, int n) throws IOException {
+        int got = 0;
+        while (got < n) {
+            got += ws.readBinary().length;
+        }
+        assertEquals(n, got);
+    }
+
+    /** Reads until the close frame; returns its code. */
+    private static int awaitClose(RawWebSocket ws) throws IOException {
+        try {
+            while (true) {
+                ws.readBinary();
+            }
+        } catch (RawWebSocket.Closed e) {
+            return e.code;
+        } catch (EOFException e) {
+            throw new AssertionError("connection ended without a close frame");
         }
     }
 }
