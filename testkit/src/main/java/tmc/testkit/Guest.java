@@ -1,5 +1,6 @@
 package tmc.testkit;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.List;
 
@@ -20,6 +21,27 @@ public interface Guest {
 
     default List<InputEvent> inputEventsSince(int mark) {
         return serial().inputEventsSince(mark);
+    }
+
+    /**
+     * An input barrier: moves the guest's pointer to a new horizontal position through QMP (input-send-event, the
+     * absolute pointer: the tablet) and waits until the guest logs the move. Pointer input that reached QEMU before
+     * has been logged by then (one device, one queue, in order), so a test can assert what the guest did not get
+     * without waiting an arbitrary time.
+     */
+    default void inputBarrier(Duration timeout) {
+        int last = -1;
+        for (InputEvent e : inputEventsSince(0)) {
+            if (e.type() == InputEvent.EV_ABS && e.code() == 0) {
+                last = e.value();
+            }
+        }
+        int x = last == 1000 ? 1001 : 1000; // an unchanged value makes no event
+        int mark = mark();
+        ObjectNode args = QmpClient.args();
+        args.putArray("events").addObject().put("type", "abs").putObject("data").put("axis", "x").put("value", x);
+        qmp().execute("input-send-event", args);
+        serial().awaitInput(mark, e -> e.type() == InputEvent.EV_ABS && e.code() == 0 && e.value() == x, timeout);
     }
 
     /** Asks the guest to switch its screen to width x height x 32 and waits until it says it did. */

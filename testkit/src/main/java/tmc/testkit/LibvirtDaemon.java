@@ -60,17 +60,17 @@ public final class LibvirtDaemon implements AutoCloseable {
 
     private void launch() throws IOException {
         Files.deleteIfExists(socket());
+        Files.createDirectories(socket().getParent()); // watched below (the script's mkdir -p keeps it)
         process = new ProcessBuilder(script().toString(), dir.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("libvirtd.out").toFile()))
                 .start();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!Files.exists(socket())) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IOException("libvirtd did not start: "
-                        + Files.readString(dir.resolve("libvirtd.out"), StandardCharsets.UTF_8));
-            }
-            sleep(20);
+        try {
+            FileWatch.awaitFile(socket(), process.toHandle(), () -> "libvirtd exited with " + process.exitValue(),
+                    START_TIMEOUT);
+        } catch (IOException e) {
+            throw new IOException("libvirtd did not start (" + e.getMessage() + "): "
+                    + Files.readString(dir.resolve("libvirtd.out"), StandardCharsets.UTF_8), e);
         }
         virsh("version"); // answers once the drivers are up
     }
@@ -171,15 +171,6 @@ public final class LibvirtDaemon implements AutoCloseable {
             files.sorted(Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
         } catch (IOException e) {
             // best effort: a temp directory
-        }
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
         }
     }
 }

@@ -136,7 +136,7 @@ public final class LibvirtDomain implements Guest, AutoCloseable {
     }
 
     private SocketChannel connect(Path socket) throws IOException {
-        return UnixSockets.connect(socket, () -> null); // libvirt reports a QEMU that failed to start itself
+        return UnixSockets.connect(socket, null, null); // libvirt reports a QEMU that failed to start itself
     }
 
     private void closeClients() {

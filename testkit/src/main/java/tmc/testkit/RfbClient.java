@@ -629,6 +629,29 @@ public final class RfbClient implements AutoCloseable {
     }
 
     /**
+     * The first non-null answer of {@code probe} (about anything the screen shows: QEMU's overlay list, a gateway's
+     * state), asked now and again after every update this client receives; null when {@code timeout} runs out.
+     */
+    public <T> T untilUpdated(java.util.function.Supplier<T> probe, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            int mark = mark();
+            T answer = probe.get();
+            long left = deadline - System.nanoTime();
+            if (answer != null || left <= 0) {
+                return answer;
+            }
+            try {
+                awaitFrame(c -> c.updates.size() > mark, Duration.ofNanos(left));
+            } catch (AssertionError timedOut) {
+                if (isClosed()) {
+                    throw timedOut;
+                }
+            }
+        }
+    }
+
+    /**
      * Waits until {@code condition} holds for this client's state, checking now and after every update. Throws
      * AssertionError on timeout or when the connection failed.
      */

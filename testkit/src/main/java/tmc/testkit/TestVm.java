@@ -103,8 +103,8 @@ public final class TestVm implements Guest, AutoCloseable {
     }
 
     private SocketChannel connectUnix(Path socket) throws IOException {
-        return UnixSockets.connect(socket, () -> process.isAlive() ? null
-                : "QEMU exited with " + process.exitValue() + ": " + qemuLogTail());
+        return UnixSockets.connect(socket, process.toHandle(),
+                () -> "QEMU exited with " + process.exitValue() + ": " + qemuLogTail());
     }
 
     /** Picks a free loopback port at or above {@code base} (QEMU takes VNC ports as display numbers). */
