@@ -53,15 +53,24 @@ class EndToEndTest {
     static OnScreen awaitOverlay(QmpClient qmp, String overlayId) throws InterruptedException {
         long deadline = System.nanoTime() + T.toNanos();
         while (System.nanoTime() < deadline) {
-            for (JsonNode o : qmp.execute("query-vnc-overlays")) {
-                if (o.path("id").asText().equals(overlayId)) {
-                    return new OnScreen(o.path("x").asInt(), o.path("y").asInt(), o.path("width").asInt(),
-                            o.path("height").asInt(), o.path("hotspots"));
-                }
+            OnScreen o = overlay(qmp, overlayId);
+            if (o != null) {
+                return o;
             }
             Thread.sleep(10);
         }
         throw new AssertionError("overlay " + overlayId + " never appeared in query-vnc-overlays");
+    }
+
+    /** Where QEMU lists the overlay now, or null when it does not list it. */
+    static OnScreen overlay(QmpClient qmp, String overlayId) {
+        for (JsonNode o : qmp.execute("query-vnc-overlays")) {
+            if (o.path("id").asText().equals(overlayId)) {
+                return new OnScreen(o.path("x").asInt(), o.path("y").asInt(), o.path("width").asInt(),
+                        o.path("height").asInt(), o.path("hotspots"));
+            }
+        }
+        return null;
     }
 
     static boolean overlayListed(TestVm vm, String overlayId) {

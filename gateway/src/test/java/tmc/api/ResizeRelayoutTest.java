@@ -40,14 +40,13 @@ class ResizeRelayoutTest {
                 vm.setResolution(size[0], size[1]);
                 watcher.awaitFrame(c -> c.width() == size[0], T);
                 long t1 = System.nanoTime();
-                EndToEndTest.OnScreen now = shown;
-                long deadline = t1 + T.toNanos();
-                while (now.width() == before && System.nanoTime() < deadline) {
-                    Thread.sleep(2); // measuring: QEMU is asked until it lists the new layout
-                    now = EndToEndTest.awaitOverlay(vm, "tmc-" + id);
-                }
+                // The new layout changes the screen: QEMU lists it before the update that shows it reaches us.
+                EndToEndTest.OnScreen now = watcher.untilUpdated(() -> {
+                    EndToEndTest.OnScreen o = EndToEndTest.overlay(vm.qmp(), "tmc-" + id);
+                    return o != null && o.width() != before ? o : null;
+                }, T);
                 long t2 = System.nanoTime();
-                assertTrue(now.width() != before, "not laid out again for " + size[0] + "x" + size[1]);
+                assertTrue(now != null, "not laid out again for " + size[0] + "x" + size[1]);
                 assertTrue(now.width() <= size[0] - 16, now.toString());
                 noticed.add((t1 - t0) / 1e6);
                 relaid.add((t2 - t1) / 1e6);
