@@ -419,9 +419,13 @@ async function send(event) {
         const resp = await api('POST', '/messages', message);
         const created = await resp.json();
         _messages.set(created.id, { title: message.title, buttons: message.buttons });
+        // Stamped with the gateway's time of the state, not the page's: the event stream may have brought a later
+        // state (shown) before this answer arrived, and it must stay.
         const now = new Date().toISOString();
         for (const d of created.deliveries || []) {
-            upsert({ message: created.id, vm: d.vm, state: d.state, at: now, reply: null, error: null });
+            const at = d.finishedAt || d.shownAt || d.queuedAt || now;
+            upsert({ message: created.id, vm: d.vm, state: d.state, at, reply: d.reply || null,
+                error: d.error || null });
         }
         const params = { id: created.id, n: (created.deliveries || []).length };
         result.dataset.i18nSent = JSON.stringify(params);
@@ -483,13 +487,18 @@ async function onDelivery(event) {
     }
 }
 
+/** An ISO time as milliseconds (0 when absent): "…58.1Z" is before "…58.117Z", which a string comparison denies. */
+function millis(at) {
+    return Date.parse(at || '') || 0;
+}
+
 /** Merges a delivery state; an older report (by time, then by state order) never overwrites a newer one. */
 function upsert(update) {
     const key = `${update.message}\n${update.vm}`;
     const old = _deliveries.get(key);
     if (old) {
-        const newer = (update.at || '') > (old.at || '')
-            || ((update.at || '') === (old.at || '') && (STATE_RANK[update.state] ?? 0) >= (STATE_RANK[old.state] ?? 0));
+        const newer = millis(update.at) > millis(old.at) || (millis(update.at) === millis(old.at)
+            && (STATE_RANK[update.state] ?? 0) >= (STATE_RANK[old.state] ?? 0));
         if (!newer) {
             return;
         }
