@@ -15,15 +15,14 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.interactions.Actions;
 import tmc.testkit.InputEvent;
+import tmc.testkit.RfbClient;
 import tmc.testkit.TestEnv;
 import tmc.testkit.TestVm;
 
@@ -104,13 +103,13 @@ class AdminFlowTest {
             JsonNode overlay = awaitOverlay(before);
             List<Long> samples = samples(expected, overlay.get("x").asInt(), overlay.get("y").asInt());
             int wanted = samples.size() / 5;
-            long matched = 0;
-            while (System.nanoTime() - sentAt < WAIT.toNanos()) {
-                matched = (Long) console.js(SAMPLE_CHECK, samples, TOLERANCE);
-                if (matched >= wanted * 0.97) {
-                    break;
-                }
-            }
+            long[] seen = {0};
+            // Checked after every draw onto the console's canvas, so shownMs is when the picture got there.
+            console.untilDrawn(() -> {
+                seen[0] = (Long) console.js(SAMPLE_CHECK, samples, TOLERANCE);
+                return seen[0] >= wanted * 0.97 ? seen : null;
+            }, Duration.ofNanos(WAIT.toNanos() - (System.nanoTime() - sentAt)));
+            long matched = seen[0];
             long shownMs = (System.nanoTime() - sentAt) / 1_000_000;
             System.out.printf("RESULT admin-flow shownMs=%d samples=%d matched=%d overlay=%s%n", shownMs, wanted,
                     matched, overlay);
@@ -132,20 +131,9 @@ class AdminFlowTest {
             assertTrue(later != null, "the overlay has the 'later' hot-spot: " + overlay);
             int fx = overlay.get("x").asInt() + later.get("x").asInt() + later.get("width").asInt() / 2;
             int fy = overlay.get("y").asInt() + later.get("y").asInt() + later.get("height").asInt() / 2;
-            WebElement canvas = console.find("#screen canvas");
-            @SuppressWarnings("unchecked")
-            Map<String, Number> at = (Map<String, Number>) console.js(
-                    "const c = arguments[0], r = c.getBoundingClientRect();"
-                            + "return {dx: (arguments[1] + 0.5) * r.width / c.width - r.width / 2,"
-                            + "        dy: (arguments[2] + 0.5) * r.height / c.height - r.height / 2};",
-                    canvas, fx, fy);
             int qmpMark = vm.qmp().mark();
             long clickAt = System.nanoTime();
-            new Actions(console.driver)
-                    .moveToElement(canvas, (int) Math.round(at.get("dx").doubleValue()),
-                            (int) Math.round(at.get("dy").doubleValue()))
-                    .click()
-                    .perform();
+            console.clickCanvas(fx, fy);
             String answeredRow = "#deliveries tr[data-message='" + messageId
                     + "'][data-vm=vm1][data-state=answered][data-button=later]";
             WebElement row;
@@ -169,8 +157,9 @@ class AdminFlowTest {
                     d -> admin.text("#vms tr[data-vm=vm1] td:nth-child(5)").equals("—"));
             admin.screenshot("admin-answered.png");
 
-            // The answer was the overlay's: the guest never saw a button press.
-            Thread.sleep(500);
+            // The answer was the overlay's: the guest never saw a button press (all pointer input QEMU passed on
+            // before the barrier is in the guest's log once the barrier is).
+            vm.inputBarrier(WAIT);
             for (InputEvent e : vm.inputEventsSince(inputMark)) {
                 assertTrue(e.code() != InputEvent.BTN_LEFT, "the guest got a click: " + e);
             }
@@ -205,20 +194,22 @@ class AdminFlowTest {
         return new long[] {wh.get(0).longValue(), wh.get(1).longValue()};
     }
 
-    /** A new overlay of ours that QEMU reports on screen (x, y, hot-spots), once the gateway has put it there. */
-    private JsonNode awaitOverlay(List<String> before) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            JsonNode list = vm.qmp().execute("query-vnc-overlays");
-            for (JsonNode o : list) {
+    /**
+     * A new overlay of ours that QEMU reports on screen (x, y, hot-spots), once the gateway has put it there: asked
+     * after every change the gateway publishes (it marks a delivery shown once QEMU has the overlay).
+     */
+    private JsonNode awaitOverlay(List<String> before) throws Exception {
+        JsonNode found = gateway.untilPublished(() -> {
+            for (JsonNode o : vm.qmp().execute("query-vnc-overlays")) {
                 String id = o.path("id").asText();
                 if (id.startsWith("tmc-") && !before.contains(id)) {
                     return o;
                 }
             }
-            Thread.sleep(5);
-        }
-        throw new AssertionError("no new tmc overlay appeared on the VM's display");
+            return null;
+        }, WAIT);
+        assertTrue(found != null, "no new tmc overlay appeared on the VM's display");
+        return found;
     }
 
     private List<String> overlayIds() {
@@ -262,9 +253,9 @@ class AdminFlowTest {
 
             admin.find(row + " button.retract").click();
             admin.await(row + "[data-state=retracted]", WAIT);
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (overlayIds().contains(overlay.get("id").asText()) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
+            // Taking the overlay down changes the screen: a VNC client of the VM sees that update after QEMU's list.
+            try (RfbClient watcher = RfbClient.connect("127.0.0.1", vm.vncPort(), null)) {
+                watcher.untilUpdated(() -> overlayIds().contains(overlay.get("id").asText()) ? null : "gone", WAIT);
             }
             assertFalse(overlayIds().contains(overlay.get("id").asText()), "the retracted overlay left the screen");
             assertTrue(admin.findAll(row + " button.retract").isEmpty(), "nothing left to retract");

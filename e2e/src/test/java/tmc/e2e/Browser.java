@@ -13,6 +13,8 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
@@ -38,11 +40,48 @@ import tmc.testkit.TestEnv;
 final class Browser implements AutoCloseable {
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(5);
+
+    /**
+     * Counts the draws onto canvases in the page (noVNC's flip of its back buffer onto the visible canvas) and wakes
+     * whoever waits for the next one; installed once per document, returns the count so far.
+     */
+    private static final String DRAWS = """
+            const w = window;
+            if (!w.tmcDraws) {
+              const d = w.tmcDraws = {n: 0, waiters: []};
+              const P = CanvasRenderingContext2D.prototype;
+              for (const m of ['drawImage', 'putImageData', 'fillRect']) {
+                const f = P[m];
+                P[m] = function (...a) {
+                  const r = f.apply(this, a);
+                  if (this.canvas.isConnected) {
+                    d.n++;
+                    const ws = d.waiters;
+                    d.waiters = [];
+                    ws.forEach(x => x());
+                  }
+                  return r;
+                };
+              }
+            }
+            return w.tmcDraws.n;
+            """;
+
+    /** Answers (asynchronously) once the page has drawn more than arguments[0] times, or after arguments[1] ms. */
+    private static final String AWAIT_DRAW = """
+            const [since, ms, done] = arguments;
+            const d = window.tmcDraws;
+            if (!d || d.n > since) return done(null);
+            const t = setTimeout(() => done(null), ms);
+            d.waiters.push(() => { clearTimeout(t); done(null); });
+            """;
 
     final ChromeDriver driver;
     private final ChromeDriverService service;
     private final Path profile;
     private final String name;
+    private final List<String> console = new ArrayList<>();
 
     private Browser(String name, ChromeDriverService service, ChromeDriver driver, Path profile) {
         this.name = name;
@@ -75,7 +114,9 @@ final class Browser implements AutoCloseable {
                 .withLogFile(logs.resolve("chromedriver-" + name + ".log").toFile())
                 .build();
         try {
-            return new Browser(name, service, new ChromeDriver(service, options), profile);
+            ChromeDriver driver = new ChromeDriver(service, options);
+            driver.manage().timeouts().scriptTimeout(SCRIPT_TIMEOUT); // awaitDraw's own bound comes first
+            return new Browser(name, service, driver, profile);
         } catch (RuntimeException e) {
             service.stop();
             throw e;
@@ -88,6 +129,11 @@ final class Browser implements AutoCloseable {
 
     Object js(String script, Object... args) {
         return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /** Runs an asynchronous script: its last argument is the callback that answers. */
+    Object jsAsync(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeAsyncScript(script, args);
     }
 
     WebElement find(String css) {
@@ -127,6 +173,43 @@ final class Browser implements AutoCloseable {
         }
     }
 
+    /** The number of draws onto the page's canvases so far; pass it to {@link #awaitDraw}. */
+    long draws() {
+        return ((Number) js(DRAWS)).longValue();
+    }
+
+    /** Waits until the page draws onto a canvas after {@code mark}, or {@code timeout} passes (a new page: at once). */
+    void awaitDraw(long mark, Duration timeout) {
+        jsAsync(AWAIT_DRAW, mark, Math.max(1, timeout.toMillis()));
+    }
+
+    /**
+     * The first non-null answer of {@code probe}, asked now and again after every draw onto the page's canvases
+     * (a probe that depends on the picture sees each new one); null when {@code timeout} runs out first.
+     */
+    <T> T untilDrawn(Supplier<T> probe, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long mark = draws();
+            T answer = probe.get();
+            long left = deadline - System.nanoTime();
+            if (answer != null || left <= 0) {
+                return answer;
+            }
+            awaitDraw(mark, Duration.ofNanos(left));
+        }
+    }
+
+    /** The first canvas picture {@code ok} accepts, checked after every draw; the last one seen when time runs out. */
+    BufferedImage canvasUntil(Predicate<BufferedImage> ok, Duration timeout) {
+        BufferedImage[] last = {null};
+        BufferedImage accepted = untilDrawn(() -> {
+            last[0] = canvas();
+            return last[0] != null && ok.test(last[0]) ? last[0] : null;
+        }, timeout);
+        return accepted != null ? accepted : last[0];
+    }
+
     /** Clicks framebuffer point (fx, fy) of the noVNC canvas, whatever its scaling on the page. */
     void clickCanvas(int fx, int fy) {
         pointCanvas(fx, fy, true);
@@ -156,13 +239,23 @@ final class Browser implements AutoCloseable {
         return out;
     }
 
-    /** The browser console's messages so far (errors, CSP violations, noVNC's log). */
+    /**
+     * The browser console's messages since the browser started (errors, CSP violations, noVNC's log). Chromium
+     * hands each entry out once; this keeps them.
+     */
     List<String> consoleLog() {
-        List<String> out = new ArrayList<>();
         for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
-            out.add(e.getLevel() + " " + e.getMessage());
+            console.add(e.getLevel() + " " + e.getMessage());
         }
-        return out;
+        return List.copyOf(console);
+    }
+
+    /** Waits for a console message {@code test} accepts (Selenium's wait, as {@link #await}); returns it. */
+    String awaitConsoleLog(Predicate<String> test, Duration timeout) {
+        return new WebDriverWait(driver, timeout, Duration.ofMillis(20))
+                .withMessage(() -> "waiting for a console message on " + driver.getCurrentUrl() + "; seen "
+                        + console)
+                .until(d -> consoleLog().stream().filter(test).findFirst().orElse(null));
     }
 
     @Override

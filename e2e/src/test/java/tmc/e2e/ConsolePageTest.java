@@ -91,16 +91,8 @@ class ConsolePageTest {
 
             direct.awaitFrame(c -> textRegion(c) != null, WAIT);
             int[] box = textRegion(direct);
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            Match match;
-            do {
-                BufferedImage canvas = browser.canvas();
-                match = Match.of(direct, canvas, box);
-                if (match.ratio() >= 0.99) {
-                    break;
-                }
-                Thread.sleep(100);
-            } while (System.nanoTime() < deadline);
+            BufferedImage canvas = browser.canvasUntil(c -> Match.of(direct, c, box).ratio() >= 0.99, WAIT);
+            Match match = Match.of(direct, canvas, box);
             System.out.printf("RESULT console-screen textPixels=%d matching=%.4f box=%s%n", match.text(),
                     match.ratio(), java.util.Arrays.toString(box));
             assertTrue(match.text() > 200, "the region holds text: " + match);
@@ -165,12 +157,10 @@ class ConsolePageTest {
             // The same portal page from an origin not on the list: the browser refuses to show the console.
             String other = "http://127.0.0.1:" + portal.getAddress().getPort();
             browser.open(other + "/portal.html");
-            Thread.sleep(2000);
+            browser.awaitConsoleLog(l -> l.contains("frame-ancestors"), WAIT); // Chromium reports the refusal
             browser.driver.switchTo().frame(browser.find("#console"));
             assertTrue(browser.findAll("body[data-state]").isEmpty(), "the console must not load in " + other);
             browser.driver.switchTo().defaultContent();
-            assertTrue(browser.consoleLog().stream().anyMatch(l -> l.contains("frame-ancestors")),
-                    "Chromium reports the frame-ancestors refusal");
         }
     }
 

@@ -21,6 +21,7 @@ import org.openqa.selenium.WebElement;
 import tmc.messages.OverlayCommand;
 import tmc.render.Bitmap;
 import tmc.store.Message;
+import tmc.testkit.InputEvent;
 import tmc.testkit.RfbClient;
 import tmc.testkit.RfbEncodings;
 import tmc.testkit.TestEnv;
@@ -83,12 +84,7 @@ class DesktopTest {
             // 1. Pixel-exact over a desktop that keeps changing around it.
             JsonNode on = awaitMatch(browser, id);
             BufferedImage first = browser.canvas();
-            BufferedImage later = first;
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (changedOutside(first, later, on) < 50 && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-                later = browser.canvas();
-            }
+            BufferedImage later = browser.canvasUntil(c -> changedOutside(first, c, on) >= 50, WAIT);
             int changed = changedOutside(first, later, on);
             double exact = match(later, bitmap(id), on.path("x").asInt(), on.path("y").asInt());
             System.out.printf("RESULT desktop-busy changedPixelsOutside=%d messageMatch=%.4f%n", changed, exact);
@@ -109,12 +105,15 @@ class DesktopTest {
             // 3. A click on the message answers it and never reaches the X server; a click beside it does.
             int mark = vm.mark();
             browser.pointCanvas(okCentre[0], okCentre[1], true);
-            awaitState(id, "answered");
+            gateway.awaitDelivery(id, "answered", WAIT);
+            vm.inputBarrier(WAIT); // pointer input QEMU passed on before this is in the guest's log now
+            assertTrue(vm.inputEventsSince(mark).stream().noneMatch(InputEvent::isButton),
+                    "the guest's kernel got the answering click: " + vm.inputEventsSince(mark));
             assertTrue(xiPresses(vm.serial().linesSince(mark)) == 0,
                     "the X server saw the answering click: " + vm.serial().linesSince(mark));
             int[] beside2 = {on.path("x").asInt() - 20, on.path("y").asInt() + on.path("height").asInt() / 2};
             browser.pointCanvas(beside2[0], beside2[1], true);
-            vm.serial().awaitLine(mark, l -> l.startsWith("xi2") && l.contains("(ButtonPress)"), WAIT);
+            vm.serial().awaitLine(mark, DesktopTest::xiPress, WAIT);
 
             // 4. The guest changes resolution: the next message is laid out for the new size, centred on it.
             vm.setResolution(1280, 800);
@@ -140,7 +139,7 @@ class DesktopTest {
             rfb.awaitUpdate(rfb.mark(), WAIT);
             long[] without = traffic(rfb);
             String id = post("Traffic", "A static message over a busy desktop.");
-            awaitState(id, "shown");
+            gateway.awaitDelivery(id, "shown", WAIT);
             rfb.awaitUpdate(rfb.mark(), WAIT); // the update that brings the message
             long[] with = traffic(rfb);
             System.out.printf("RESULT desktop-traffic encoding=raw seconds=5 withoutBytesPerSecond=%d "
@@ -162,7 +161,7 @@ class DesktopTest {
                 .connect("127.0.0.1", vm.vncPort())) {
             rfb.awaitUpdate(rfb.mark(), WAIT);
             String id = post("Sharp over JPEG", "The desktop around this message is JPEG; the message is not.");
-            awaitState(id, "shown");
+            gateway.awaitDelivery(id, "shown", WAIT);
             int mark = rfb.mark();
             JsonNode on = null;
             long jpeg = 0;
@@ -243,14 +242,6 @@ class DesktopTest {
         assertEquals(200, r.statusCode(), r.body());
     }
 
-    private void awaitState(String id, String state) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!gateway.messages.service().deliveries(id).get(0).state().wire().equals(state)) {
-            assertTrue(System.nanoTime() < deadline, "message " + id + " never became " + state);
-            Thread.sleep(50);
-        }
-    }
-
     /** The message as the gateway lays it out for the VM's current screen. */
     private Bitmap bitmap(String id) {
         Message m = gateway.messages.service().message(id).orElseThrow();
@@ -258,23 +249,23 @@ class DesktopTest {
         return OverlayCommand.render(m, d.path("width").asInt(), d.path("height").asInt());
     }
 
-    /** Waits until QEMU lists the message and the browser's canvas shows it exactly where QEMU says. */
-    private JsonNode awaitMatch(Browser browser, String id) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
-            for (JsonNode o : vm.qmp().execute("query-vnc-overlays")) {
-                if (o.path("id").asText().equals("tmc-" + id)) {
-                    Bitmap b = bitmap(id);
-                    BufferedImage canvas = browser.canvas();
-                    if (canvas != null && b.width() == o.path("width").asInt()
-                            && match(canvas, b, o.path("x").asInt(), o.path("y").asInt()) >= 1.0) {
-                        return o;
-                    }
-                }
+    /**
+     * Waits until QEMU lists the message and the browser's canvas shows it exactly where QEMU says: checked after
+     * every draw onto the canvas (QEMU lists the overlay before the update that shows it leaves for the browser).
+     */
+    private JsonNode awaitMatch(Browser browser, String id) {
+        JsonNode shown = browser.untilDrawn(() -> {
+            JsonNode o = overlay(id);
+            if (o == null) {
+                return null;
             }
-            assertTrue(System.nanoTime() < deadline, "message " + id + " never showed exactly on the canvas");
-            Thread.sleep(100);
-        }
+            Bitmap b = bitmap(id);
+            BufferedImage canvas = browser.canvas();
+            return canvas != null && b.width() == o.path("width").asInt()
+                    && match(canvas, b, o.path("x").asInt(), o.path("y").asInt()) >= 1.0 ? o : null;
+        }, WAIT);
+        assertTrue(shown != null, "message " + id + " never showed exactly on the canvas");
+        return shown;
     }
 
     /** Fraction of the bitmap's opaque pixels the canvas shows exactly. */
@@ -329,22 +320,33 @@ class DesktopTest {
         throw new AssertionError("no hot-spot " + hotspot + " in " + overlay);
     }
 
-    /** The CSS cursor noVNC shows on the canvas: the guest's cursor image as a data URL. */
-    private static String cursor(Browser browser, WebElement canvas) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        String c;
-        do {
-            c = (String) browser.js("return getComputedStyle(arguments[0]).cursor;", canvas);
-            if (c.startsWith("url(")) {
-                return c;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        return c;
+    /**
+     * The CSS cursor noVNC shows on the canvas: the guest's cursor image as a data URL, once noVNC has set it on the
+     * element (a MutationObserver on its style); what it is when {@link #WAIT} runs out otherwise.
+     */
+    private static String cursor(Browser browser, WebElement canvas) {
+        return (String) browser.jsAsync("""
+                const [el, ms, done] = arguments;
+                const now = () => getComputedStyle(el).cursor;
+                if (now().startsWith('url(')) return done(now());
+                const o = new MutationObserver(() => {
+                  if (now().startsWith('url(')) { o.disconnect(); clearTimeout(t); done(now()); }
+                });
+                const t = setTimeout(() => { o.disconnect(); done(now()); }, ms);
+                o.observe(el, {attributes: true, attributeFilter: ['style', 'class']});
+                """, canvas, WAIT.toMillis());
     }
 
     /** Button presses the X server reported (xinput test-xi2 --root on the guest's serial port). */
     private static long xiPresses(List<String> lines) {
-        return lines.stream().filter(l -> l.startsWith("xi2") && l.contains("(ButtonPress)")).count();
+        return lines.stream().filter(DesktopTest::xiPress).count();
+    }
+
+    /**
+     * A press as the X server got it from the device (RawButtonPress, reported to the root whatever window is under
+     * the pointer), or a ButtonPress delivered to the root (none when a client window under the pointer selects it).
+     */
+    private static boolean xiPress(String line) {
+        return line.startsWith("xi2") && (line.contains("(RawButtonPress)") || line.contains("(ButtonPress)"));
     }
 }

@@ -16,11 +16,15 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import tmc.api.MessagesExtension;
 import tmc.gateway.ConfigLoader;
 import tmc.gateway.GatewayConfig;
@@ -102,6 +106,37 @@ final class E2eGateway implements AutoCloseable {
 
     String url(String path) {
         return uri + path;
+    }
+
+    /**
+     * Waits until the message's (first) delivery is in {@code state} (its wire name), checked now and after every
+     * change the gateway publishes on its event bus.
+     */
+    void awaitDelivery(String messageId, String state, Duration timeout) throws Exception {
+        if (untilPublished(() -> messages.service().deliveries(messageId).get(0).state().wire().equals(state)
+                ? state : null, timeout) == null) {
+            throw new AssertionError("message " + messageId + " never became " + state + " within "
+                    + timeout.toSeconds() + " s");
+        }
+    }
+
+    /**
+     * The first non-null answer of {@code probe}, asked now and again after every change the gateway publishes on
+     * its event bus (a delivery shown, answered, retracted: QEMU lists an overlay before its delivery is shown);
+     * null when {@code timeout} runs out first.
+     */
+    <T> T untilPublished(Supplier<T> probe, Duration timeout) throws Exception {
+        Semaphore changed = new Semaphore(0);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (AutoCloseable subscription = messages.service().bus().subscribe(e -> changed.release())) {
+            while (true) {
+                T answer = probe.get();
+                long left = deadline - System.nanoTime();
+                if (answer != null || left <= 0 || !changed.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                    return answer;
+                }
+            }
+        }
     }
 
     // ===== tokens =====
