@@ -14,11 +14,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
+import tmc.testkit.FileWatch;
 import tmc.testkit.RfbClient;
 import tmc.testkit.TestEnv;
 import tmc.testkit.WebSocketTransport;
@@ -106,11 +110,10 @@ class DemoTest {
         Process demo = pb.start();
         try {
             Path demoJson = state.resolve("demo.json");
-            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            while (!Files.exists(demoJson)) {
-                assertTrue(demo.isAlive(), () -> "demo exited early:\n" + tail(log));
-                assertTrue(System.nanoTime() < deadline, () -> "no demo.json after 5 minutes:\n" + tail(log));
-                Thread.sleep(200);
+            try { // the demo renames demo.json into place once it is written
+                FileWatch.awaitFile(demoJson, demo.toHandle(), () -> "demo exited early", Duration.ofMinutes(5));
+            } catch (IOException e) {
+                throw new AssertionError(e.getMessage() + ":\n" + tail(log), e);
             }
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(demoJson)));
             JsonNode info = JSON.readTree(demoJson.toFile());
@@ -135,13 +138,21 @@ class DemoTest {
             assertTrue(exited, () -> "the demo did not stop on SIGINT:\n" + tail(log));
         }
         // Nothing it started is left: no QEMU with its sockets or its VNC display (libvirt passes QEMU its files
-        // as descriptors), no gateway with its config, no libvirt daemon.
-        Thread.sleep(500);
+        // as descriptors), no gateway with its config, no libvirt daemon. One still exiting gets 10 s to finish.
         String vnc = "-vnc 127.0.0.1:" + display + ",";
-        List<String> leftovers = ProcessHandle.allProcesses()
-                .map(p -> p.info().commandLine().orElse(""))
-                .filter(c -> c.contains(state.toString()) || c.contains(vnc))
-                .toList();
+        long grace = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        List<String> leftovers = new ArrayList<>();
+        for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
+            String c = p.info().commandLine().orElse("");
+            if (!c.contains(state.toString()) && !c.contains(vnc)) {
+                continue;
+            }
+            try {
+                p.onExit().get(Math.max(1, grace - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException stillThere) {
+                leftovers.add(c);
+            }
+        }
         assertEquals(List.of(), leftovers, "processes left behind by the demo");
         assertTrue(!Files.exists(state.resolve("demo.json")), "demo.json removed when the demo stops");
         try (var files = Files.walk(state)) {
