@@ -49,12 +49,7 @@ class AdminFlowTest {
 
     @AfterAll
     void stop() throws Exception {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (vm != null) {
-            vm.close();
-        }
+        E2eGateway.closeAll(gateway, vm);
     }
 
     @Test
@@ -62,8 +57,7 @@ class AdminFlowTest {
         String title = "Maintenance tonight";
         String body = "This VM restarts at 22:00 for updates. Please save your work.";
         try (Browser console = Browser.start("admin-flow-console"); Browser admin = Browser.start("admin-flow-admin")) {
-            console.open(gateway.url("/console/vm1#token=" + E2eGateway.tenantToken("alice", "acme")));
-            console.await("body[data-state=connected]", WAIT);
+            console.openConsole(gateway.console("vm1", E2eGateway.tenantToken("alice", "acme")), "connected", WAIT);
 
             admin.open(gateway.url("/admin"));
             admin.find("#token").sendKeys(E2eGateway.adminToken());
@@ -159,8 +153,7 @@ class AdminFlowTest {
 
             // The answer was the overlay's: the guest never saw a button press (all pointer input QEMU passed on
             // before the barrier is in the guest's log once the barrier is).
-            vm.inputBarrier(WAIT);
-            for (InputEvent e : vm.inputEventsSince(inputMark)) {
+            for (InputEvent e : vm.inputEventsBeforeBarrier(inputMark, WAIT)) {
                 assertTrue(e.code() != InputEvent.BTN_LEFT, "the guest got a click: " + e);
             }
             // Live, not reloaded: the page is the same document that sent the message.

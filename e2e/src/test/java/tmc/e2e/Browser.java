@@ -154,6 +154,17 @@ final class Browser implements AutoCloseable {
                 });
     }
 
+    /** Opens a console page and waits until it is in {@code state} (connected, waiting, failed). */
+    void openConsole(String url, String state, Duration timeout) {
+        open(url);
+        await("body[data-state=" + state + "]", timeout);
+    }
+
+    /** Why the console's notice is shown: its reason key (reason.4401, reason.4502, ...). */
+    String noticeReason() {
+        return find("#notice").getAttribute("data-reason");
+    }
+
     String text(String css) {
         return find(css).getText();
     }

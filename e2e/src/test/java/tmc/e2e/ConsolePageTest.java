@@ -59,15 +59,7 @@ class ConsolePageTest {
 
     @AfterAll
     void stop() throws Exception {
-        if (portal != null) {
-            portal.stop(0);
-        }
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (vm != null) {
-            vm.close();
-        }
+        E2eGateway.closeAll(portal == null ? null : () -> portal.stop(0), gateway, vm);
     }
 
     /** Proof 1: the canvas shows the VM's screen: where the guest printed text, it equals a direct VNC client's. */
@@ -77,8 +69,7 @@ class ConsolePageTest {
         String token = E2eGateway.tenantToken("alice", "acme");
         try (Browser browser = Browser.start("console-screen");
                 RfbClient direct = RfbClient.connect("127.0.0.1", vm.vncPort(), null)) {
-            browser.open(gateway.url("/console/vm1#token=" + token));
-            browser.await("body[data-state=connected]", WAIT);
+            browser.openConsole(gateway.console("vm1", token), "connected", WAIT);
 
             // The token is out of the address bar (and so out of history and bookmarks). The page connected with a
             // ticket: the gateway refuses a token in the WebSocket's URL.
@@ -131,8 +122,7 @@ class ConsolePageTest {
         String token = E2eGateway.sign(E2eGateway.claims("watcher", Instant.now().plusSeconds(600))
                 .claim("tenant", "acme").claim("view_only", true));
         try (Browser browser = Browser.start("console-view-only")) {
-            browser.open(gateway.url("/console/vm1#token=" + token));
-            browser.await("body[data-state=connected]", WAIT);
+            browser.openConsole(gateway.console("vm1", token), "connected", WAIT);
             assertTrue(browser.find("#viewonly").isDisplayed(), "the view-only badge is shown");
             assertEquals("View only", browser.text("#viewonly"));
             assertFalse(browser.find("#btn-cad").isEnabled(), "no Ctrl-Alt-Del for a viewer");
@@ -145,8 +135,8 @@ class ConsolePageTest {
     void portalEmbedsTheConsoleInAnIframe() throws Exception {
         String token = E2eGateway.tenantToken("alice", "acme");
         portalPage = "<!doctype html><title>portal</title><h1>Portal</h1>"
-                + "<iframe id=console allow=\"fullscreen; clipboard-read; clipboard-write\" width=1000 height=700 src=\""
-                + gateway.url("/console/vm1#token=" + token) + "\"></iframe>";
+                + "<iframe id=console allow=\"fullscreen; clipboard-read; clipboard-write\" width=1000 height=700"
+                + " src=\"" + gateway.console("vm1", token) + "\"></iframe>";
         try (Browser browser = Browser.start("console-iframe")) {
             browser.open(portalOrigin + "/portal.html");
             browser.driver.switchTo().frame(browser.find("#console"));
@@ -174,9 +164,8 @@ class ConsolePageTest {
         String expired = E2eGateway.sign(E2eGateway.claims("alice", Instant.now().minusSeconds(600))
                 .claim("tenant", "acme"));
         try (Browser browser = Browser.start("console-expired")) {
-            browser.open(gateway.url("/console/vm1#token=" + expired));
-            browser.await("body[data-state=failed]", WAIT);
-            assertEquals("reason.4401", browser.find("#notice").getAttribute("data-reason"));
+            browser.openConsole(gateway.console("vm1", expired), "failed", WAIT);
+            assertEquals("reason.4401", browser.noticeReason());
             assertEquals("Your access to this console has expired or is not valid", browser.text("#notice-title"));
             assertEquals("Open the console again from your portal to get a fresh link.",
                     browser.text("#notice-hint"));
@@ -202,16 +191,14 @@ class ConsolePageTest {
     void otherTenantsVmIsExplained() throws Exception {
         String token = E2eGateway.tenantToken("alice", "acme");
         try (Browser browser = Browser.start("console-other-tenant")) {
-            browser.open(gateway.url("/console/vm-other#token=" + token));
-            browser.await("body[data-state=failed]", WAIT);
-            assertEquals("reason.4403", browser.find("#notice").getAttribute("data-reason"));
+            browser.openConsole(gateway.console("vm-other", token), "failed", WAIT);
+            assertEquals("reason.4403", browser.noticeReason());
             assertEquals("This VM is not yours to open", browser.text("#notice-title"));
             // The same words as for a VM that does not exist: a token cannot find out which VM ids exist.
             assertTrue(browser.text("#notice-detail").contains("the token does not allow this VM"),
                     browser.text("#notice-detail"));
 
-            browser.open(gateway.url("/console/vm-other?lang=zh#token=" + token));
-            browser.await("body[data-state=failed]", WAIT);
+            browser.openConsole(gateway.url("/console/vm-other?lang=zh#token=" + token), "failed", WAIT);
             assertEquals("您无权打开此虚拟机", browser.text("#notice-title"));
             assertEquals("未连接", browser.text("#status-text"));
             browser.screenshot("console-other-tenant-zh.png");
@@ -223,9 +210,8 @@ class ConsolePageTest {
     void stoppedVmIsExplainedAndRetried() throws Exception {
         String token = E2eGateway.tenantToken("alice", "acme");
         try (Browser browser = Browser.start("console-stopped")) {
-            browser.open(gateway.url("/console/vm-stopped#token=" + token));
-            browser.await("body[data-state=waiting]", WAIT);
-            assertEquals("reason.4502", browser.find("#notice").getAttribute("data-reason"));
+            browser.openConsole(gateway.console("vm-stopped", token), "waiting", WAIT);
+            assertEquals("reason.4502", browser.noticeReason());
             assertEquals("The VM cannot be reached", browser.text("#notice-title"));
             assertEquals("It may be stopped or still starting. tmc keeps trying.", browser.text("#notice-hint"));
             assertTrue(browser.text("#status-text").matches("Reconnecting in \\d+ s…"), browser.text("#status-text"));

@@ -31,24 +31,18 @@ class ConsoleReconnectTest {
 
     @AfterAll
     void stop() throws Exception {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (vm != null) {
-            vm.close();
-        }
+        E2eGateway.closeAll(gateway, vm);
     }
 
     @Test
     void consoleReconnectsAfterTheVmRestarts() throws Exception {
         try (Browser browser = Browser.start("console-reconnect")) {
-            browser.open(gateway.url("/console/vm1#token=" + E2eGateway.tenantToken("alice", "acme")));
-            browser.await("body[data-state=connected]", WAIT);
+            browser.openConsole(gateway.console("vm1", E2eGateway.tenantToken("alice", "acme")), "connected", WAIT);
             browser.js("window.tmcTestMarker = 'same document';");
 
             vm.kill();
             browser.await("body[data-state=waiting]", WAIT);
-            assertEquals("reason.4502", browser.find("#notice").getAttribute("data-reason"));
+            assertEquals("reason.4502", browser.noticeReason());
             assertTrue(browser.text("#notice-detail").contains("VNC server"), browser.text("#notice-detail"));
 
             long restartedAt = System.nanoTime();

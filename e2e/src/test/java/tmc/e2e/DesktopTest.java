@@ -66,19 +66,13 @@ class DesktopTest {
 
     @AfterAll
     void stop() throws Exception {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (vm != null) {
-            vm.close();
-        }
+        E2eGateway.closeAll(gateway, vm);
     }
 
     @Test
     void messageOverABusyDesktop() throws Exception {
         try (Browser browser = Browser.start("desktop")) {
-            browser.open(gateway.url("/console/desk#token=" + E2eGateway.tenantToken("alice", "acme")));
-            browser.await("body[data-state=connected]", WAIT);
+            browser.openConsole(gateway.console("desk", E2eGateway.tenantToken("alice", "acme")), "connected", WAIT);
             String id = post("Maintenance at 22:00", "This desktop restarts tonight. Save your work.");
 
             // 1. Pixel-exact over a desktop that keeps changing around it.
@@ -106,9 +100,9 @@ class DesktopTest {
             int mark = vm.mark();
             browser.pointCanvas(okCentre[0], okCentre[1], true);
             gateway.awaitDelivery(id, "answered", WAIT);
-            vm.inputBarrier(WAIT); // pointer input QEMU passed on before this is in the guest's log now
-            assertTrue(vm.inputEventsSince(mark).stream().noneMatch(InputEvent::isButton),
-                    "the guest's kernel got the answering click: " + vm.inputEventsSince(mark));
+            // Pointer input QEMU passed on before the barrier is in the guest's log by the time the barrier is.
+            List<InputEvent> input = vm.inputEventsBeforeBarrier(mark, WAIT);
+            assertTrue(input.stream().noneMatch(InputEvent::isButton), "the guest's kernel got the click: " + input);
             assertTrue(xiPresses(vm.serial().linesSince(mark)) == 0,
                     "the X server saw the answering click: " + vm.serial().linesSince(mark));
             int[] beside2 = {on.path("x").asInt() - 20, on.path("y").asInt() + on.path("height").asInt() / 2};

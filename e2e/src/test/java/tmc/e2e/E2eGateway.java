@@ -108,6 +108,35 @@ final class E2eGateway implements AutoCloseable {
         return uri + path;
     }
 
+    /** The console page of {@code vm} with {@code token} in its fragment, as a portal links to it. */
+    String console(String vm, String token) {
+        return url("/console/" + vm + "#token=" + token);
+    }
+
+    /**
+     * Closes what a test class started, in the order given (the gateway before the VMs it serves), skipping what
+     * never started; the first failure is thrown after all were closed.
+     */
+    static void closeAll(AutoCloseable... inOrder) throws Exception {
+        Exception first = null;
+        for (AutoCloseable c : inOrder) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
     /**
      * Waits until the message's (first) delivery is in {@code state} (its wire name), checked now and after every
      * change the gateway publishes on its event bus.

@@ -50,10 +50,7 @@ class CapsTest {
         WebSocketTransport ws = gateway.open(vm, token);
         open.add(ws);
         int before = gateway.server.sessions().size();
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (silent.connections.size() < open.size() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        silent.awaitConnections(open.size(), WAIT);
         assertNull(ws.closeNow(), "session " + open.size() + " is live (" + before + " registered)");
         return ws;
     }
@@ -150,6 +147,8 @@ class CapsTest {
     static final class SilentVm implements AutoCloseable {
         final ServerSocket server;
         final List<Socket> connections = new CopyOnWriteArrayList<>();
+        /** One permit per connection accepted, never taken for good. */
+        private final java.util.concurrent.Semaphore accepted = new java.util.concurrent.Semaphore(0);
 
         SilentVm() throws IOException {
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -157,11 +156,19 @@ class CapsTest {
                 while (!server.isClosed()) {
                     try {
                         connections.add(server.accept());
+                        accepted.release();
                     } catch (IOException e) {
                         return;
                     }
                 }
             });
+        }
+
+        /** Waits (up to {@code timeout}) until {@code n} connections in all have been accepted. */
+        void awaitConnections(int n, Duration timeout) throws InterruptedException {
+            if (accepted.tryAcquire(n, timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                accepted.release(n); // a permit per connection, held by nobody: the next wait counts them again
+            }
         }
 
         String address() {

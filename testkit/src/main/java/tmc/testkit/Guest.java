@@ -24,12 +24,13 @@ public interface Guest {
     }
 
     /**
-     * An input barrier: moves the guest's pointer to a new horizontal position through QMP (input-send-event, the
-     * absolute pointer: the tablet) and waits until the guest logs the move. Pointer input that reached QEMU before
-     * has been logged by then (one device, one queue, in order), so a test can assert what the guest did not get
-     * without waiting an arbitrary time.
+     * Input the guest logged from {@code mark} up to an input barrier: a move of the guest's pointer to a new
+     * horizontal position sent through QMP (input-send-event, the absolute pointer: the tablet), awaited in the
+     * guest's log. Pointer input that reached QEMU before the barrier has been logged by then (one device, one
+     * queue, in order), so a test can assert what the guest did not get without waiting an arbitrary time. The
+     * barrier's own move is not in the list.
      */
-    default void inputBarrier(Duration timeout) {
+    default List<InputEvent> inputEventsBeforeBarrier(int mark, Duration timeout) {
         int last = -1;
         for (InputEvent e : inputEventsSince(0)) {
             if (e.type() == InputEvent.EV_ABS && e.code() == 0) {
@@ -37,11 +38,20 @@ public interface Guest {
             }
         }
         int x = last == 1000 ? 1001 : 1000; // an unchanged value makes no event
-        int mark = mark();
+        int barrierMark = mark();
         ObjectNode args = QmpClient.args();
         args.putArray("events").addObject().put("type", "abs").putObject("data").put("axis", "x").put("value", x);
         qmp().execute("input-send-event", args);
-        serial().awaitInput(mark, e -> e.type() == InputEvent.EV_ABS && e.code() == 0 && e.value() == x, timeout);
+        serial().awaitInput(barrierMark, e -> e.type() == InputEvent.EV_ABS && e.code() == 0 && e.value() == x,
+                timeout);
+        List<InputEvent> events = inputEventsSince(mark);
+        for (int i = events.size() - 1; i >= 0; i--) {
+            InputEvent e = events.get(i);
+            if (e.type() == InputEvent.EV_ABS && e.code() == 0 && e.value() == x) {
+                return List.copyOf(events.subList(0, i));
+            }
+        }
+        throw new AssertionError("the input barrier's move left the guest's log");
     }
 
     /** Asks the guest to switch its screen to width x height x 32 and waits until it says it did. */
