@@ -38,8 +38,8 @@ public final class TigerVncViewer implements AutoCloseable {
      */
     public static TigerVncViewer start(int port, Path logDir, String... viewerOptions) throws IOException {
         Files.createDirectories(logDir);
-        Process xvfb = new ProcessBuilder("Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-                .redirectError(logDir.resolve("xvfb.log").toFile()).start();
+        Process xvfb = Programs.start(new ProcessBuilder("Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24",
+                "-nolisten", "tcp").redirectError(logDir.resolve("xvfb.log").toFile()));
         String display;
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(xvfb.getInputStream(), StandardCharsets.US_ASCII));
@@ -61,7 +61,7 @@ public final class TigerVncViewer implements AutoCloseable {
         pb.environment().put("HOME", logDir.toAbsolutePath().toString());
         Process viewer;
         try {
-            viewer = pb.start();
+            viewer = Programs.start(pb);
         } catch (IOException e) {
             xvfb.destroyForcibly();
             throw e;
