@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import tmc.testkit.MessageOutput;
 import tmc.testkit.Transport;
 
 /**
@@ -52,28 +53,7 @@ final class BenchTransport implements Transport {
                 return n;
             }
         };
-        this.out = new OutputStream() {
-            private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-
-            @Override
-            public void write(int b) {
-                buffer.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                buffer.write(b, off, len);
-            }
-
-            @Override
-            public synchronized void flush() throws IOException {
-                if (buffer.size() > 0) {
-                    byte[] message = buffer.toByteArray();
-                    buffer.reset();
-                    conn.send(message);
-                }
-            }
-        };
+        this.out = new MessageOutput(conn::send);
     }
 
     @Override

@@ -167,28 +167,7 @@ public final class RawWebSocket implements AutoCloseable {
                 return n;
             }
         };
-        OutputStream message = new OutputStream() {
-            private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-
-            @Override
-            public void write(int b) {
-                buffer.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                buffer.write(b, off, len);
-            }
-
-            @Override
-            public synchronized void flush() throws IOException {
-                if (buffer.size() > 0) {
-                    byte[] payload = buffer.toByteArray();
-                    buffer.reset();
-                    sendFrame(0x82, payload, 0);
-                }
-            }
-        };
+        OutputStream message = new MessageOutput(payload -> sendFrame(0x82, payload, 0));
         return new Transport() {
             @Override
             public InputStream in() {

@@ -37,7 +37,13 @@ public final class WebSocketTransport implements Transport {
         this.webSocket = webSocket;
         this.listener = listener;
         this.in = new MessageInputStream(listener, webSocket);
-        this.out = new MessageOutputStream(webSocket);
+        this.out = new MessageOutput(message -> {
+            try {
+                webSocket.sendBinary(ByteBuffer.wrap(message), true).get(20, TimeUnit.SECONDS);
+            } catch (InterruptedException | ExecutionException | TimeoutException e) {
+                throw new IOException("WebSocket send failed", e);
+            }
+        });
     }
 
     /**
@@ -192,37 +198,6 @@ public final class WebSocketTransport implements Transport {
             int n = Math.min(len, current.remaining());
             current.get(b, off, n);
             return n;
-        }
-    }
-
-    private static final class MessageOutputStream extends OutputStream {
-        private final WebSocket webSocket;
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-
-        MessageOutputStream(WebSocket webSocket) {
-            this.webSocket = webSocket;
-        }
-
-        @Override
-        public void write(int b) {
-            buffer.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            buffer.write(b, off, len);
-        }
-
-        @Override
-        public synchronized void flush() throws IOException {
-            if (buffer.size() == 0) return;
-            ByteBuffer message = ByteBuffer.wrap(buffer.toByteArray());
-            buffer.reset();
-            try {
-                webSocket.sendBinary(message, true).get(20, TimeUnit.SECONDS);
-            } catch (InterruptedException | ExecutionException | TimeoutException e) {
-                throw new IOException("WebSocket send failed", e);
-            }
         }
     }
 }
