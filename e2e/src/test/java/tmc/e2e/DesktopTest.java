@@ -331,9 +331,9 @@ class DesktopTest {
 
     /**
      * What the X server reported from {@code mark} up to an input barrier: two pointer moves through QMP (x 1000,
-     * then 1001, so that the second always moves), awaited as X's report of the tablet's valuator 0 at 1001. X reads
-     * the tablet in order, so a press QEMU passed on before the barrier is reported before it. (The desktop guest's
-     * kernel-level input log stays empty: X grabs the devices.)
+     * then 1001 in the tablet's units, so that at least one moves), awaited as X's first raw motion after them.
+     * Nothing else moves the pointer meanwhile, and X reads the tablet in order: a press QEMU passed on before the
+     * barrier is reported before it. (The desktop guest's kernel-level input log stays empty: X grabs the devices.)
      */
     private List<String> xiLinesBeforeBarrier(int mark) {
         int barrier = vm.mark();
@@ -342,9 +342,14 @@ class DesktopTest {
             args.putArray("events").addObject().put("type", "abs").putObject("data").put("axis", "x").put("value", x);
             vm.qmp().execute("input-send-event", args);
         }
-        String reported = vm.serial().awaitLine(barrier, l -> l.startsWith("xi2") && l.contains(" 0: 1001.00"), WAIT);
-        List<String> lines = vm.serial().linesSince(mark);
-        return lines.subList(0, lines.indexOf(reported));
+        java.util.function.Predicate<String> rawMotion = l -> l.startsWith("xi2") && l.contains("(RawMotion)");
+        vm.serial().awaitLine(barrier, rawMotion, WAIT);
+        List<String> after = vm.serial().linesSince(barrier);
+        int at = 0;
+        while (!rawMotion.test(after.get(at))) {
+            at++;
+        }
+        return vm.serial().linesSince(mark).subList(0, barrier - mark + at);
     }
 
     /** Button presses the X server reported (xinput test-xi2 --root on the guest's serial port). */
