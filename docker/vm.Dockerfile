@@ -10,6 +10,7 @@ WORKDIR /src
 COPY qemu-patch/build.sh qemu-patch/build.sh
 COPY qemu-patch/patches qemu-patch/patches
 COPY scripts/build-guest.sh scripts/build-guest.sh
+COPY scripts/lib/guest.sh scripts/lib/guest.sh
 # build.sh installs the remaining build dependencies and fetches Debian 13's QEMU source itself.
 RUN qemu-patch/build.sh | tail -1 > /qemu-path \
     && mkdir -p /opt/tmc && cp -r "$(dirname "$(dirname "$(cat /qemu-path)")")" /opt/tmc/qemu
