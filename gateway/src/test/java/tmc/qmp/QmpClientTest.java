@@ -44,8 +44,10 @@ class QmpClientTest {
     void repliesAreMatchedByIdEvenOutOfOrder() throws Exception {
         try (FakeQmpServer s = new FakeQmpServer()) {
             BlockingQueue<JsonNode> held = new LinkedBlockingQueue<>();
+            java.util.concurrent.Semaphore arrived = new java.util.concurrent.Semaphore(0);
             s.onCommand = (cmd, conn) -> {
                 held.add(cmd);
+                arrived.release();
                 if (held.size() == 2) {
                     // Answer the second first, with an event in between.
                     JsonNode first = held.poll();
@@ -59,7 +61,7 @@ class QmpClientTest {
             try (QmpClient c = QmpClient.connect(s.address(), rec, T)) {
                 assertEquals(10, c.greeting().path("QMP").path("version").path("qemu").path("major").asInt());
                 CompletableFuture<JsonNode> a = CompletableFuture.supplyAsync(() -> call(c, "a"));
-                Thread.sleep(100);
+                assertTrue(arrived.tryAcquire(10, TimeUnit.SECONDS), "the server got the first command");
                 CompletableFuture<JsonNode> b = CompletableFuture.supplyAsync(() -> call(c, "b"));
                 assertEquals("first", a.get(10, TimeUnit.SECONDS).asText());
                 assertEquals("second", b.get(10, TimeUnit.SECONDS).asText());

@@ -1,8 +1,11 @@
 package tmc.testkit;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * A running test guest, however it was started ({@link TestVm} by hand, {@link LibvirtDomain} through libvirt): its
@@ -42,16 +45,41 @@ public interface Guest {
         ObjectNode args = QmpClient.args();
         args.putArray("events").addObject().put("type", "abs").putObject("data").put("axis", "x").put("value", x);
         qmp().execute("input-send-event", args);
-        serial().awaitInput(barrierMark, e -> e.type() == InputEvent.EV_ABS && e.code() == 0 && e.value() == x,
+        return before(mark, barrierMark, e -> e.type() == InputEvent.EV_ABS && e.code() == 0 && e.value() == x,
                 timeout);
-        List<InputEvent> events = inputEventsSince(mark);
-        for (int i = events.size() - 1; i >= 0; i--) {
-            InputEvent e = events.get(i);
-            if (e.type() == InputEvent.EV_ABS && e.code() == 0 && e.value() == x) {
-                return List.copyOf(events.subList(0, i));
+    }
+
+    /**
+     * As {@link #inputEventsBeforeBarrier} for the keyboard: F12 pressed and released through QMP (the test guests
+     * give it no meaning), awaited as its press in the guest's log; keys QEMU passed on before it are logged by then.
+     */
+    default List<InputEvent> keyEventsBeforeBarrier(int mark, Duration timeout) {
+        int barrierMark = mark();
+        ObjectNode args = QmpClient.args();
+        ArrayNode events = args.putArray("events");
+        for (boolean down : new boolean[] {true, false}) {
+            events.addObject().put("type", "key").putObject("data").put("down", down)
+                    .putObject("key").put("type", "qcode").put("data", "f12");
+        }
+        qmp().execute("input-send-event", args);
+        return before(mark, barrierMark, e -> e.isKey() && e.code() == InputEvent.KEY_F12 && e.value() == 1,
+                timeout);
+    }
+
+    /** Waits for the barrier at or after {@code barrierMark}; returns what was logged from {@code mark} up to it. */
+    private List<InputEvent> before(int mark, int barrierMark, Predicate<InputEvent> barrier, Duration timeout) {
+        serial().awaitInput(barrierMark, barrier, timeout);
+        List<String> lines = serial().linesSince(mark);
+        List<InputEvent> logged = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            InputEvent e = InputEvent.parse(lines.get(i));
+            if (e != null && i >= barrierMark - mark && barrier.test(e)) {
+                return List.copyOf(logged);
+            } else if (e != null) {
+                logged.add(e);
             }
         }
-        throw new AssertionError("the input barrier's move left the guest's log");
+        throw new AssertionError("the input barrier left the guest's log");
     }
 
     /** Asks the guest to switch its screen to width x height x 32 and waits until it says it did. */

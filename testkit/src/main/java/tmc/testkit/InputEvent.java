@@ -15,6 +15,7 @@ public record InputEvent(String device, String time, int type, int code, int val
     public static final int BTN_RIGHT = 0x111;
     public static final int KEY_ENTER = 28;
     public static final int KEY_ESC = 1;
+    public static final int KEY_F12 = 88;
 
     private static final Pattern LINE =
             Pattern.compile("input (\\S+) (\\S+) type=(\\d+) code=(\\d+) value=(-?\\d+)");
