@@ -33,6 +33,8 @@ set -e
 for d in etc:/etc/libvirt lib:/var/lib/libvirt run:/run/libvirt cache:/var/cache/libvirt log:/var/log/libvirt; do
     mkdir -p "\${d#*:}" && mount --bind "$DIR/\${d%%:*}" "\${d#*:}"
 done
-exec /usr/sbin/libvirtd -f "$DIR/libvirtd.conf"
+# Its own pid file: the default, /run/libvirtd.pid, is outside the bind mounts, so a second private daemon on the
+# machine (another test, another checkout) failed with "Failed to acquire pid file".
+exec /usr/sbin/libvirtd -f "$DIR/libvirtd.conf" -p "$DIR/libvirtd.pid"
 START
 exec unshare -m --propagation private sh "$DIR/start.sh"
