@@ -162,7 +162,7 @@ final class EventStream implements AutoCloseable {
                 return;
             }
             sent = e.seq();
-            String data = "{\"seq\":" + e.seq() + "," + e.payload().substring(1);
+            String data = tmc.store.OutboxPayload.withSeq(e);
             write("id: " + e.seq() + "\nevent: delivery\ndata: " + data + "\n\n");
         }
 

@@ -15,12 +15,17 @@ import tmc.gateway.ConfigException;
 import tmc.gateway.GatewayConfig;
 import tmc.gateway.GatewayServer;
 import tmc.gateway.VmConfig;
+import tmc.fleet.FleetSettings;
+import tmc.fleet.LeaseKeeper;
 import tmc.messages.EventBus;
 import tmc.messages.MessageService;
 import tmc.messages.VmTarget;
 import tmc.messages.WebhookDispatcher;
 import tmc.qmp.QmpAddress;
 import tmc.rfb.ServerAddress;
+import tmc.store.Database;
+import tmc.store.Leases;
+import tmc.store.Notifications;
 import tmc.store.Store;
 
 /**
@@ -33,7 +38,11 @@ import tmc.store.Store;
  *             "path": ".tmc/data/tmc")   env TMC_STORE_URL, TMC_STORE_USER, TMC_STORE_PASSWORD override
  * "webhooks": [{"url": "https://hooks.example/tmc", "secret": "whsec_...", "name": "crm", "allowHttp": false}]
  *             env TMC_WEBHOOK_SECRET is the default secret; plain http only with allowHttp
+ * "fleet":    {"node": "gw-a", "leaseMillis": 4000}   (see {@link FleetSettings}; env TMC_NODE)
  * </pre>
+ *
+ * <p>With a PostgreSQL store the gateway is one of a fleet (docs/fleet.md): VMs and webhooks are leased, the outbox
+ * is read by every gateway, woken by NOTIFY.
  */
 public final class MessagesExtension implements GatewayServer.Extension {
     private final Map<String, String> env;
@@ -55,7 +64,15 @@ public final class MessagesExtension implements GatewayServer.Extension {
     @Override
     public AutoCloseable install(GatewayServer gateway, ServletContextHandler context) throws Exception {
         GatewayConfig config = gateway.config();
-        Store store = openStore(config.section("store").orElse(null));
+        FleetSettings fleet;
+        try {
+            fleet = FleetSettings.fromJson(config.section("fleet").orElse(null), env);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        List<WebhookDispatcher.Target> hooks = webhooks(config.section("webhooks").orElse(null));
+        Database db = openStore(config.section("store").orElse(null));
+        Store store = Store.on(db);
         List<VmTarget> targets = new ArrayList<>();
         for (VmConfig vm : config.vms()) {
             if (vm.dbusDisplay()) {
@@ -66,9 +83,16 @@ public final class MessagesExtension implements GatewayServer.Extension {
             }
         }
         EventBus bus = new EventBus();
-        MessageService svc = new MessageService(store, gateway.clock(), bus, targets).start();
-        WebhookDispatcher webhooks = new WebhookDispatcher(store, bus,
-                webhooks(config.section("webhooks").orElse(null)), gateway.clock()).start();
+        LeaseKeeper keeper = db.postgres()
+                ? new LeaseKeeper(Leases.on(db), gateway.clock(), fleet.node(), fleet.lease()) : null;
+        MessageService svc = new MessageService(store, gateway.clock(), bus, targets, keeper).start();
+        WebhookDispatcher webhooks = new WebhookDispatcher(store, bus, hooks, gateway.clock(),
+                java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(60), keeper).start();
+        Notifications listen = db.postgres() ? new Notifications(db, List.of(Store.OUTBOX_CHANNEL),
+                (channel, payload) -> svc.outboxNotified(), svc::outboxNotified).start() : null;
+        if (keeper != null) {
+            keeper.start();
+        }
         AdminApiServlet api = new AdminApiServlet(svc, AdminAuth.of(gateway.admins(), gateway.tickets()));
         ServletHolder holder = new ServletHolder("admin-api", api);
         holder.setAsyncSupported(true);
@@ -77,8 +101,14 @@ public final class MessagesExtension implements GatewayServer.Extension {
         return () -> {
             api.closeStreams(); // before Jetty stops: open event streams would hold its graceful stop
             webhooks.close();
+            if (keeper != null) {
+                keeper.close(); // releases the leases: the other gateways take the VMs over at once
+            }
             svc.close();
-            store.close();
+            if (listen != null) {
+                listen.close();
+            }
+            db.close();
         };
     }
 
@@ -86,8 +116,16 @@ public final class MessagesExtension implements GatewayServer.Extension {
         return a.isUnix() ? new QmpAddress.Unix(a.path()) : new QmpAddress.Tcp(a.host(), a.port());
     }
 
-    private Store openStore(JsonNode section) throws Exception {
-        checkFields(section, "store", Set.of("url", "user", "password", "path"));
+    private Database openStore(JsonNode section) throws Exception {
+        checkFields(section, "store", Set.of("url", "user", "password", "path", "poolSize"));
+        int poolSize = 8;
+        if (section != null && section.has("poolSize")) {
+            if (!section.get("poolSize").isInt() || section.get("poolSize").asInt() < 4
+                    || section.get("poolSize").asInt() > 200) {
+                throw new ConfigException("store.poolSize: expected an integer from 4 to 200");
+            }
+            poolSize = section.get("poolSize").asInt();
+        }
         String url = env.getOrDefault("TMC_STORE_URL", text(section, "url"));
         String user = env.getOrDefault("TMC_STORE_USER", text(section, "user"));
         String password = env.getOrDefault("TMC_STORE_PASSWORD", text(section, "password"));
@@ -103,7 +141,7 @@ public final class MessagesExtension implements GatewayServer.Extension {
         } else if (!url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
             throw new ConfigException("store.url: expected jdbc:h2:... or jdbc:postgresql:...");
         }
-        return Store.open(url, user, password);
+        return Database.open(url, user, password, poolSize);
     }
 
     List<WebhookDispatcher.Target> webhooks(JsonNode section) throws ConfigException {

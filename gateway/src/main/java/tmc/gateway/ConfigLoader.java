@@ -39,7 +39,7 @@ import tmc.rfb.VncTls;
 public final class ConfigLoader {
     /** Top-level sections owned by other parts of the gateway: kept as JSON, validated by their owners. */
     public static final Set<String> EXTENSION_SECTIONS =
-            Set.of("store", "webhooks", "web", "messages", "render", "qmp", "api", "demo", "libvirt");
+            Set.of("store", "webhooks", "web", "messages", "render", "qmp", "api", "demo", "libvirt", "fleet");
 
     private static final Set<String> TOP_LEVEL =
             Set.of("listen", "allowedOrigins", "allowMissingOrigin", "jwt", "limits", "vms");

@@ -24,9 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
+import tmc.fleet.LeaseKeeper;
+import tmc.fleet.OutboxFeed;
 import tmc.store.Button;
 import tmc.store.Delivery;
 import tmc.store.DeliveryState;
+import tmc.store.Fence;
 import tmc.store.Message;
 import tmc.store.OutboxEvent;
 import tmc.store.Store;
@@ -36,6 +39,11 @@ import tmc.store.Store;
  * time over QMP, expires them, retracts them, and records every answer. Everything it accepts is in the store
  * before {@link #submit} returns; everything it does after that is driven from the store, so a restarted gateway
  * picks up where the killed one stopped ({@link #start}).
+ *
+ * <p>In a fleet ({@code keeper} given) every gateway accepts messages for every VM, but a VM's channel runs only on
+ * the gateway holding its lease ({@code vm:<id>}); the others hear of the VM's changes through the outbox
+ * ({@link OutboxFeed}, woken by NOTIFY) and the owner acts on them. The bus carries every event of the fleet, in
+ * sequence order, once.
  */
 public final class MessageService implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(MessageService.class.getName());
@@ -51,23 +59,37 @@ public final class MessageService implements AutoCloseable {
     private volatile Map<String, VmTarget> vms;
     private volatile Map<String, VmChannel> channels = Map.of();
     private final Object vmLock = new Object();
-    private boolean started; // guarded by vmLock
+    private volatile boolean started; // written under vmLock
     private final ScheduledExecutorService sweeper;
     private final AtomicLong lastSeq = new AtomicLong();
+    /** The fleet's leases; null for a gateway on its own (it owns every VM). */
+    private final LeaseKeeper keeper;
+    private final OutboxFeed feed;
+    private final AutoCloseable ownEvents;
 
     /** @param vms every VM messages may be sent to, in display order */
     public MessageService(Store store, Clock clock, EventBus bus, Collection<VmTarget> vms) {
+        this(store, clock, bus, vms, null);
+    }
+
+    /** @param keeper the fleet's leases (a VM's channel runs where its lease is held), or null: every VM is ours */
+    public MessageService(Store store, Clock clock, EventBus bus, Collection<VmTarget> vms, LeaseKeeper keeper) {
         this.store = store;
         this.clock = clock;
         this.bus = bus;
+        this.keeper = keeper;
+        this.feed = new OutboxFeed(store, store.lastOutboxSeq(), bus::publish);
+        this.ownEvents = bus.subscribe(this::changed);
         Map<String, VmTarget> m = new LinkedHashMap<>();
         for (VmTarget vm : vms) {
             m.put(vm.id(), vm);
         }
         this.vms = java.util.Collections.unmodifiableMap(m); // insertion order: tenant broadcasts follow it
         Map<String, VmChannel> c = new LinkedHashMap<>();
-        for (VmTarget vm : vms) {
-            c.put(vm.id(), new VmChannel(vm, this));
+        if (keeper == null) {
+            for (VmTarget vm : vms) {
+                c.put(vm.id(), new VmChannel(vm, this, null));
+            }
         }
         this.channels = java.util.Collections.unmodifiableMap(c);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("tmc-expiry").factory());
@@ -75,10 +97,16 @@ public final class MessageService implements AutoCloseable {
 
     /** Connects to every VM's QMP, resumes what the store says is pending, and starts the TTL sweeper. */
     public MessageService start() {
+        feed.start();
         synchronized (vmLock) {
             started = true;
             for (VmChannel c : channels.values()) {
                 c.start();
+            }
+            if (keeper != null) {
+                for (VmTarget vm : vms.values()) {
+                    keeper.want(leaseName(vm.id()), new VmLease(vm.id()));
+                }
             }
         }
         sweeper.scheduleWithFixedDelay(this::sweep, 200, 200, TimeUnit.MILLISECONDS);
@@ -95,7 +123,11 @@ public final class MessageService implements AutoCloseable {
      */
     public void register(VmTarget vm) {
         VmChannel old;
-        VmChannel fresh = new VmChannel(vm, this);
+        if (keeper != null) {
+            registerInFleet(vm);
+            return;
+        }
+        VmChannel fresh = new VmChannel(vm, this, null);
         synchronized (vmLock) {
             Map<String, VmTarget> v = new LinkedHashMap<>(vms);
             v.put(vm.id(), vm);
@@ -114,6 +146,15 @@ public final class MessageService implements AutoCloseable {
 
     /** Removes a VM (e.g. its libvirt domain was undefined); its open deliveries stay queued until they expire. */
     public void unregister(String vmId) {
+        if (keeper != null) {
+            synchronized (vmLock) {
+                Map<String, VmTarget> v = new LinkedHashMap<>(vms);
+                v.remove(vmId);
+                vms = java.util.Collections.unmodifiableMap(v);
+            }
+            keeper.forget(leaseName(vmId)); // closes the channel if it runs here
+            return;
+        }
         synchronized (vmLock) {
             if (!vms.containsKey(vmId)) {
                 return;
@@ -137,7 +178,7 @@ public final class MessageService implements AutoCloseable {
     }
 
     public List<VmTarget> vms() {
-        return List.copyOf(channels.values().stream().map(VmChannel::target).toList());
+        return List.copyOf(vms.values());
     }
 
     public Optional<VmTarget> vm(String id) {
@@ -148,14 +189,17 @@ public final class MessageService implements AutoCloseable {
     public record VmStatus(VmTarget vm, boolean qmpConnected, String shownMessage, int queued) {
     }
 
+    /** Every VM; {@code qmpConnected} is this gateway's connection (in a fleet: false where another owns it). */
     public List<VmStatus> vmStatus() {
         List<VmStatus> out = new ArrayList<>();
-        for (VmChannel c : channels.values()) {
-            List<Delivery> open = store.openDeliveries(c.target().id());
+        Map<String, VmChannel> live = channels;
+        for (VmTarget vm : vms.values()) {
+            List<Delivery> open = store.openDeliveries(vm.id());
             String shown = open.stream().filter(d -> d.state() == DeliveryState.SHOWN).map(Delivery::messageId)
                     .findFirst().orElse(null);
             int queued = (int) open.stream().filter(d -> d.state() == DeliveryState.QUEUED).count();
-            out.add(new VmStatus(c.target(), c.connected(), shown, queued));
+            VmChannel c = live.get(vm.id());
+            out.add(new VmStatus(vm, c != null && c.connected(), shown, queued));
         }
         return out;
     }
@@ -209,10 +253,10 @@ public final class MessageService implements AutoCloseable {
             return replay(idempotencyKey, hash).orElseThrow(() -> e);
         }
         long t2 = System.nanoTime();
-        events.forEach(bus::publish);
+        feed.poke();
         for (String vm : targets) {
             VmChannel c = channels.get(vm);
-            if (c != null) { // null: the VM went away meanwhile; the delivery waits in the store
+            if (c != null) { // null: another gateway owns it (it hears through the outbox), or the VM went away
                 c.kick();
             }
         }
@@ -245,9 +289,20 @@ public final class MessageService implements AutoCloseable {
         return store.deliveries(messageId);
     }
 
+    /** Another gateway committed outbox events (PostgreSQL NOTIFY): read them now. */
+    public void outboxNotified() {
+        feed.poke();
+    }
+
     @Override
     public void close() {
         sweeper.shutdownNow();
+        try {
+            ownEvents.close();
+        } catch (Exception ignored) {
+            // a plain list removal
+        }
+        feed.close();
         synchronized (vmLock) {
             started = false;
             for (VmChannel c : channels.values()) {
@@ -261,9 +316,34 @@ public final class MessageService implements AutoCloseable {
     /** Records a transition and publishes it; empty when the delivery had already left {@code from}. */
     Optional<OutboxEvent> transition(String messageId, String vm, Set<DeliveryState> from, DeliveryState to,
                                      Store.Change change) {
-        Optional<OutboxEvent> e = store.transition(messageId, vm, from, to, clock.millis(), change);
-        e.ifPresent(bus::publish);
+        return transition(messageId, vm, from, to, change, null);
+    }
+
+    /** {@link #transition} under a VM's lease: a refused fence tells the keeper, which closes the channel. */
+    Optional<OutboxEvent> transition(String messageId, String vm, Set<DeliveryState> from, DeliveryState to,
+                                     Store.Change change, Fence fence) {
+        Optional<OutboxEvent> e;
+        try {
+            e = store.transition(messageId, vm, from, to, clock.millis(), change, fence);
+        } catch (Fence.LostException lost) {
+            keeper.fenced(fence);
+            throw lost;
+        }
+        e.ifPresent(x -> feed.poke());
         return e;
+    }
+
+    /** Throws {@link Fence.LostException} (and closes the channel) unless {@code fence} (null: none) holds. */
+    void checkFence(Fence fence) {
+        if (fence == null) {
+            return;
+        }
+        try {
+            store.checkFence(fence);
+        } catch (Fence.LostException lost) {
+            keeper.fenced(fence);
+            throw lost;
+        }
     }
 
     /** Ends a delivery from outside its VM's thread and lets the channel take the overlay down. */
@@ -277,6 +357,79 @@ public final class MessageService implements AutoCloseable {
     }
 
     // ===== PRIVATE METHODS =====
+
+    static String leaseName(String vmId) {
+        return "vm:" + vmId;
+    }
+
+    /** A change anywhere in the fleet: the VM's channel, if it runs here, looks again. */
+    private void changed(OutboxEvent e) {
+        VmChannel c = channels.get(e.vm());
+        if (c == null) {
+            return;
+        }
+        if (e.state() == DeliveryState.QUEUED) {
+            c.kick();
+        } else if (e.state().isTerminal()) {
+            c.finished(e.messageId());
+        }
+    }
+
+    /** The lease of one VM: its channel runs here while it is held. */
+    private final class VmLease implements LeaseKeeper.Holder {
+        private final String vmId;
+
+        VmLease(String vmId) {
+            this.vmId = vmId;
+        }
+
+        @Override
+        public void acquired(Fence fence) {
+            synchronized (vmLock) {
+                VmTarget target = vms.get(vmId);
+                if (target == null || !started) {
+                    return;
+                }
+                VmChannel fresh = new VmChannel(target, MessageService.this, fence);
+                Map<String, VmChannel> c = new LinkedHashMap<>(channels);
+                VmChannel old = c.put(vmId, fresh);
+                channels = java.util.Collections.unmodifiableMap(c);
+                if (old != null) {
+                    old.close();
+                }
+                fresh.start(); // connects, reconciles with what QEMU shows, then shows what the store says
+            }
+        }
+
+        @Override
+        public void lost(Fence fence) {
+            synchronized (vmLock) {
+                VmChannel ch = channels.get(vmId);
+                if (ch == null || ch.fence() == null || ch.fence().epoch() != fence.epoch()) {
+                    return;
+                }
+                Map<String, VmChannel> c = new LinkedHashMap<>(channels);
+                c.remove(vmId);
+                channels = java.util.Collections.unmodifiableMap(c);
+                ch.close(); // drops QMP: QEMU's monitor takes one client at a time, the next owner's
+            }
+        }
+    }
+
+    private void registerInFleet(VmTarget vm) {
+        VmChannel old;
+        synchronized (vmLock) {
+            Map<String, VmTarget> v = new LinkedHashMap<>(vms);
+            v.put(vm.id(), vm);
+            vms = java.util.Collections.unmodifiableMap(v);
+            old = channels.get(vm.id());
+        }
+        if (old != null) {
+            new VmLease(vm.id()).acquired(old.fence()); // same lease, new target: restart the channel
+        } else if (started) {
+            keeper.want(leaseName(vm.id()), new VmLease(vm.id()));
+        }
+    }
 
     private void sweep() {
         try {

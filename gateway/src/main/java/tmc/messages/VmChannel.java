@@ -22,6 +22,7 @@ import tmc.render.Bitmap;
 import tmc.store.Button;
 import tmc.store.Delivery;
 import tmc.store.DeliveryState;
+import tmc.store.Fence;
 import tmc.store.Message;
 import tmc.store.Store;
 
@@ -33,6 +34,11 @@ import tmc.store.Store;
  *
  * <p>After every QMP (re)connect — a restarted QEMU, or this gateway restarted — it looks at what is on screen,
  * removes stray overlays of ours and shows what the store says should be shown.
+ *
+ * <p>In a fleet the channel exists only on the gateway holding the VM's lease, and every change it makes carries
+ * the lease's fencing token ({@link #fence}): checked before an overlay is added, and in the same transaction as
+ * each state change it records. A gateway whose lease has moved on (it was paused, the others took over) gets
+ * {@link Fence.LostException} and its channel is closed before it can show anything.
  */
 final class VmChannel implements QmpConnection.Handler {
     private static final Logger LOG = Logger.getLogger(VmChannel.class.getName());
@@ -45,6 +51,8 @@ final class VmChannel implements QmpConnection.Handler {
 
     private final VmTarget target;
     private final MessageService service;
+    /** The VM's lease in a fleet; null for a gateway on its own. */
+    private final Fence fence;
     private final ExecutorService executor;
     private QmpTransport qmp;
     private volatile boolean connected;
@@ -69,14 +77,19 @@ final class VmChannel implements QmpConnection.Handler {
     /** The VNC display whose size messages are laid out for (QEMU's first), as last seen. */
     private String layoutDisplay = "default";
 
-    VmChannel(VmTarget target, MessageService service) {
+    VmChannel(VmTarget target, MessageService service, Fence fence) {
         this.target = target;
         this.service = service;
+        this.fence = fence;
         this.executor = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("vm " + target.id()).factory());
     }
 
     VmTarget target() {
         return target;
+    }
+
+    Fence fence() {
+        return fence;
     }
 
     boolean connected() {
@@ -141,6 +154,7 @@ final class VmChannel implements QmpConnection.Handler {
         int[] size = {width, height};
         try {
             Bitmap b = OverlayCommand.render(om.get(), width, height);
+            service.checkFence(fence);
             client.execute("vnc-overlay-add", OverlayCommand.addArguments(om.get(), b, left), COMMAND_TIMEOUT);
             laidOutFor = size;
         } catch (IllegalArgumentException | QmpException e) {
@@ -201,6 +215,8 @@ final class VmChannel implements QmpConnection.Handler {
             executor.execute(() -> {
                 try {
                     r.run();
+                } catch (Fence.LostException e) {
+                    LOG.info("VM " + target.id() + ": " + e.getMessage() + "; this gateway stops acting for it");
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "VM " + target.id() + ": " + e, e);
                 }
@@ -224,6 +240,10 @@ final class VmChannel implements QmpConnection.Handler {
                 reconcile(open.isEmpty() ? null : OverlayCommand.overlayId(open.get(0).messageId()));
             }
             if (open.isEmpty()) {
+                if (onScreen != null) { // ended elsewhere (another gateway retracted or expired it)
+                    remove(onScreen);
+                    onScreen = null;
+                }
                 return;
             }
             Delivery d = open.get(0);
@@ -249,7 +269,7 @@ final class VmChannel implements QmpConnection.Handler {
                 // Already up. A queued delivery found on screen after a restart was added by a gateway killed
                 // before it could record it: record it now.
                 if (d.state() == DeliveryState.QUEUED && service.transition(m.id(), target.id(),
-                        Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE).isEmpty()) {
+                        Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE, fence).isEmpty()) {
                     remove(ov);
                     onScreen = null;
                     continue;
@@ -273,6 +293,7 @@ final class VmChannel implements QmpConnection.Handler {
             timing.mark(Timing.RENDER);
             ObjectNode args = OverlayCommand.addArguments(m, bitmap, left);
             timing.mark(Timing.ENCODE);
+            service.checkFence(fence); // a gateway that lost the VM shows nothing more
             try {
                 client.execute("vnc-overlay-add", args, COMMAND_TIMEOUT);
                 timing.mark(Timing.QMP_ADD);
@@ -289,7 +310,7 @@ final class VmChannel implements QmpConnection.Handler {
             onScreen = ov;
             laidOutFor = size;
             if (d.state() == DeliveryState.QUEUED && service.transition(m.id(), target.id(),
-                    Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE).isEmpty()) {
+                    Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE, fence).isEmpty()) {
                 // Retracted or expired while we were drawing it: take it down again.
                 remove(ov);
                 onScreen = null;
@@ -351,7 +372,7 @@ final class VmChannel implements QmpConnection.Handler {
 
     /** Ends a delivery from this thread, taking its overlay down if it is ours on screen. */
     private void endHere(Delivery d, DeliveryState to, Store.Change change) {
-        service.transition(d.messageId(), d.vm(), DeliveryState.OPEN, to, change);
+        service.transition(d.messageId(), d.vm(), DeliveryState.OPEN, to, change, fence);
         String ov = OverlayCommand.overlayId(d.messageId());
         if (ov.equals(onScreen)) {
             remove(ov);
@@ -370,7 +391,8 @@ final class VmChannel implements QmpConnection.Handler {
         }
         String reason = data.path("reason").asText("");
         if (reason.equals("timeout")) {
-            service.transition(messageId, target.id(), DeliveryState.OPEN, DeliveryState.EXPIRED, Store.Change.NONE);
+            service.transition(messageId, target.id(), DeliveryState.OPEN, DeliveryState.EXPIRED, Store.Change.NONE,
+                    fence);
         } else if (reason.equals("click") || reason.equals("key")) {
             String button = data.hasNonNull("hotspot") ? data.get("hotspot").asText() : null;
             if (button == null && data.hasNonNull("key")) {
@@ -378,7 +400,7 @@ final class VmChannel implements QmpConnection.Handler {
             }
             String client = data.has("client") ? data.get("client").toString() : null;
             service.transition(messageId, target.id(), DeliveryState.OPEN, DeliveryState.ANSWERED,
-                    Store.Change.answer(button != null ? button : "", client));
+                    Store.Change.answer(button != null ? button : "", client), fence);
         } else {
             LOG.warning("VM " + target.id() + ": feedback with unknown reason " + reason);
             return;

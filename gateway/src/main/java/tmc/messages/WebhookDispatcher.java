@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import tmc.fleet.LeaseKeeper;
+import tmc.store.Fence;
 import tmc.store.OutboxEvent;
 import tmc.store.Store;
 
@@ -35,6 +37,12 @@ import tmc.store.Store;
  * each webhook is named by its label ({@code webhooks[0]} or the configured {@code name}).
  *
  * <p>A URL seen for the first time starts with the events from then on (no flood of history).
+ *
+ * <p>In a fleet each webhook is delivered by one gateway at a time: the holder of the lease
+ * {@code webhook:<name>}. It reads the stored cursor when it takes the lease over and saves each step under the
+ * lease's fencing token, so a gateway that lost the lease (paused, then resumed) cannot move the cursor; at worst
+ * it repeats an event the receiver drops by its {@code webhook-id}. The {@code name} (or list position) must
+ * therefore be the same on every gateway of the fleet.
  */
 public final class WebhookDispatcher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WebhookDispatcher.class.getName());
@@ -94,6 +102,7 @@ public final class WebhookDispatcher implements AutoCloseable {
     private final Duration minBackoff;
     private final Duration maxBackoff;
     private final List<Worker> workers = new ArrayList<>();
+    private final LeaseKeeper keeper;
     private AutoCloseable subscription;
 
     public WebhookDispatcher(Store store, EventBus bus, List<Target> targets, Clock clock) {
@@ -102,6 +111,13 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     public WebhookDispatcher(Store store, EventBus bus, List<Target> targets, Clock clock, Duration minBackoff,
                              Duration maxBackoff) {
+        this(store, bus, targets, clock, minBackoff, maxBackoff, null);
+    }
+
+    /** @param keeper the fleet's leases (one gateway delivers each webhook), or null: this gateway delivers all */
+    public WebhookDispatcher(Store store, EventBus bus, List<Target> targets, Clock clock, Duration minBackoff,
+                             Duration maxBackoff, LeaseKeeper keeper) {
+        this.keeper = keeper;
         this.store = store;
         this.clock = clock;
         this.targets = List.copyOf(targets);
@@ -117,6 +133,19 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     public WebhookDispatcher start() {
         for (Worker w : workers) {
+            if (keeper != null) {
+                keeper.want(w.lease(), new LeaseKeeper.Holder() {
+                    @Override
+                    public void acquired(Fence fence) {
+                        w.wake.release();
+                    }
+
+                    @Override
+                    public void lost(Fence fence) {
+                        w.wake.release();
+                    }
+                });
+            }
             w.thread = Thread.ofVirtual().name("webhook " + w.target.label()).start(w::run);
         }
         return this;
@@ -141,7 +170,7 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     /** The JSON body sent for an event (also what the SSE stream sends as data). */
     public static String body(OutboxEvent e) {
-        return "{\"seq\":" + e.seq() + "," + e.payload().substring(1);
+        return tmc.store.OutboxPayload.withSeq(e);
     }
 
     @Override
@@ -181,7 +210,38 @@ public final class WebhookDispatcher implements AutoCloseable {
             this.target = target;
         }
 
+        String lease() {
+            return "webhook:" + target.label();
+        }
+
+        /** Delivers while this gateway may: always on its own, while it holds the webhook's lease in a fleet. */
         void run() {
+            while (!stopped) {
+                Fence fence = null;
+                if (keeper != null) {
+                    fence = keeper.fence(lease()).orElse(null);
+                    if (fence == null) {
+                        try {
+                            wake.tryAcquire(250, TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+                try {
+                    if (deliver(fence)) {
+                        return;
+                    }
+                } catch (Fence.LostException e) {
+                    LOG.info("webhook " + target.label() + ": " + e.getMessage() + "; another gateway delivers it");
+                    keeper.fenced(fence);
+                }
+            }
+        }
+
+        /** Returns true when the dispatcher stops, false when the lease ({@code fence}) is no longer ours. */
+        private boolean deliver(Fence fence) {
             String url = target.url().toString();
             long cursor = -1;
             long backoff = minBackoff.toMillis();
@@ -190,24 +250,29 @@ public final class WebhookDispatcher implements AutoCloseable {
                     cursor = store.webhookCursor(url);
                     if (cursor < 0) {
                         cursor = store.lastOutboxSeq();
-                        store.setWebhookCursor(url, cursor);
+                        store.setWebhookCursor(url, cursor, fence);
                     }
+                } catch (Fence.LostException e) {
+                    throw e;
                 } catch (RuntimeException e) {
                     LOG.warning("webhook " + target.label() + ": cannot read its cursor: " + e.getMessage());
                     cursor = -1;
                     try {
                         pause(backoff);
                     } catch (InterruptedException ie) {
-                        return;
+                        return true;
                     }
                     backoff = Math.min(backoff * 2, maxBackoff.toMillis());
                 }
                 if (stopped) {
-                    return;
+                    return true;
                 }
             }
             backoff = minBackoff.toMillis();
             while (!stopped) {
+                if (fence != null && !fence.equals(keeper.fence(lease()).orElse(null))) {
+                    return false; // lost, or too long since the last renewal to be sure
+                }
                 try {
                     List<OutboxEvent> batch = store.outboxAfter(cursor, 100);
                     if (batch.isEmpty()) {
@@ -222,23 +287,26 @@ public final class WebhookDispatcher implements AutoCloseable {
                             backoff = Math.min(backoff * 2, maxBackoff.toMillis());
                         }
                         if (!sent) {
-                            return; // stopped before it went out: the next dispatcher sends it
+                            return true; // stopped before it went out: the next dispatcher sends it
                         }
                         backoff = minBackoff.toMillis();
                         cursor = e.seq();
-                        store.setWebhookCursor(url, cursor);
+                        store.setWebhookCursor(url, cursor, fence);
                     }
                 } catch (InterruptedException e) {
-                    return;
+                    return true;
+                } catch (Fence.LostException e) {
+                    throw e;
                 } catch (RuntimeException e) {
                     LOG.warning("webhook " + target.label() + ": " + e.getMessage());
                     try {
                         pause(backoff);
                     } catch (InterruptedException ie) {
-                        return;
+                        return true;
                     }
                 }
             }
+            return true;
         }
 
         /** Sleeps up to {@code millis}; close() cuts it short. */

@@ -3,37 +3,35 @@ package tmc.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The durable store of messages, deliveries and the outbox of state changes, over plain JDBC. The same SQL runs
- * on H2 2.x (the embedded default, a file database) and PostgreSQL 15.
+ * The durable store of messages, deliveries and the outbox of state changes (one repository over a
+ * {@link Database}). The same SQL runs on H2 2.x (the embedded default, a file database) and PostgreSQL 15.
  *
- * <p>One connection, used under a lock: the store is not the bottleneck of a message channel, and a single
- * connection keeps H2's file database simple. Each public method is one transaction; a state change and its
- * outbox row commit together, so nothing the API accepted is lost when the process is killed at any moment.
- * A broken connection is reopened on the next call.
+ * <p>Each public method is one transaction on a pooled connection; a state change and its outbox row commit
+ * together, so nothing the API accepted is lost when the process is killed at any moment. Outbox sequence numbers
+ * are taken from a one-row counter as the last step of each writing transaction (see V2__fleet.sql): they become
+ * visible in commit order without gaps, which is what lets any gateway read the outbox by "seq &gt; last seen"
+ * and never skip an event another gateway commits late. On PostgreSQL each such commit also sends a NOTIFY on
+ * {@link #OUTBOX_CHANNEL}, the fleet's wake-up.
  */
 public final class Store implements AutoCloseable {
-    /** Migrations, applied in order; each runs once, recorded in tmc_schema_version. */
-    static final List<String> MIGRATIONS = List.of("V1__messages.sql");
+    /** The LISTEN/NOTIFY channel told of every outbox commit (payload: the newest seq). */
+    public static final String OUTBOX_CHANNEL = "tmc_outbox";
+    /** Pool size when {@link #open} makes the database. */
+    static final int DEFAULT_POOL_SIZE = 8;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String DELIVERY_COLUMNS =
@@ -43,19 +41,12 @@ public final class Store implements AutoCloseable {
             "id, created_at, expires_at, title, body, severity, buttons_json, modal, position, ttl_seconds,"
             + " target_json, idempotency_key, request_hash";
 
-    private final String url;
-    private final String user;
-    private final String password;
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Guarded by {@link #lock}. */
-    private Connection connection;
-    /** Guarded by {@link #lock}. */
-    private boolean closed;
+    private final Database db;
+    private final boolean ownsDatabase;
 
-    private Store(String url, String user, String password) {
-        this.url = url;
-        this.user = user;
-        this.password = password;
+    private Store(Database db, boolean ownsDatabase) {
+        this.db = db;
+        this.ownsDatabase = ownsDatabase;
     }
 
     /**
@@ -63,17 +54,25 @@ public final class Store implements AutoCloseable {
      * For H2 file databases, {@link #h2FileUrl} gives a URL with durable commits.
      */
     public static Store open(String url, String user, String password) {
-        Store store = new Store(url, user, password);
-        store.migrate();
-        return store;
+        return new Store(Database.open(url, user, password, DEFAULT_POOL_SIZE), true);
+    }
+
+    /** The store on a database opened elsewhere (shared with the fleet's repositories); closing leaves it open. */
+    public static Store on(Database db) {
+        return new Store(db, false);
+    }
+
+    public Database database() {
+        return db;
     }
 
     /**
      * An H2 URL for a file database at {@code path} (without the .mv.db suffix). WRITE_DELAY=0 makes each commit
      * reach the file before the call returns: H2's default of 500 ms would lose accepted messages on kill -9.
+     * LOCK_TIMEOUT: pooled transactions wait for the outbox counter's row lock rather than fail after H2's 1 s.
      */
     public static String h2FileUrl(String path) {
-        return "jdbc:h2:file:" + path + ";WRITE_DELAY=0";
+        return "jdbc:h2:file:" + path + ";WRITE_DELAY=0;LOCK_TIMEOUT=10000";
     }
 
     // ===== MESSAGES =====
@@ -128,9 +127,7 @@ public final class Store implements AutoCloseable {
                 }
                 ps.executeBatch();
             }
-            for (Delivery d : deliveries) {
-                events.add(appendOutbox(c, d));
-            }
+            events.addAll(appendOutbox(c, deliveries, null));
             return events;
         });
     }
@@ -256,10 +253,22 @@ public final class Store implements AutoCloseable {
      */
     public Optional<OutboxEvent> transition(String messageId, String vm, Set<DeliveryState> from, DeliveryState to,
                                             long at, Change change) {
+        return transition(messageId, vm, from, to, at, change, null);
+    }
+
+    /**
+     * {@link #transition} made by the holder of {@code fence} (null: unfenced, e.g. the API's retraction): throws
+     * {@link Fence.LostException}, changing nothing, when the lease has moved on.
+     */
+    public Optional<OutboxEvent> transition(String messageId, String vm, Set<DeliveryState> from, DeliveryState to,
+                                            long at, Change change, Fence fence) {
         if (from.isEmpty()) {
             throw new IllegalArgumentException("from is empty");
         }
         return tx(c -> {
+            if (fence != null) {
+                Leases.hold(c, fence);
+            }
             StringJoiner in = new StringJoiner(",", "(", ")");
             for (DeliveryState s : from) {
                 in.add("'" + s.wire() + "'");
@@ -297,7 +306,7 @@ public final class Store implements AutoCloseable {
             }
             Delivery d = findDeliveries(c, "select " + DELIVERY_COLUMNS
                     + " from tmc_delivery where message_id = ? and vm_id = ?", messageId, vm).get(0);
-            return Optional.of(appendOutbox(c, d));
+            return Optional.of(appendOutbox(c, List.of(d), fence).get(0));
         });
     }
 
@@ -346,7 +355,15 @@ public final class Store implements AutoCloseable {
     }
 
     public void setWebhookCursor(String url, long seq) {
+        setWebhookCursor(url, seq, null);
+    }
+
+    /** Saves how far {@code url} got, if {@code fence} (null: none) still holds; else {@link Fence.LostException}. */
+    public void setWebhookCursor(String url, long seq, Fence fence) {
         tx(c -> {
+            if (fence != null) {
+                Leases.hold(c, fence);
+            }
             int n;
             try (PreparedStatement ps = c.prepareStatement("update tmc_webhook_cursor set last_seq = ? where url = ?")) {
                 ps.setLong(1, seq);
@@ -367,193 +384,89 @@ public final class Store implements AutoCloseable {
 
     @Override
     public void close() {
-        lock.lock();
-        try {
-            closed = true;
-            closeQuietly();
-        } finally {
-            lock.unlock();
+        if (ownsDatabase) {
+            db.close();
         }
     }
 
-    // ===== PRIVATE METHODS =====
-
-    @FunctionalInterface
-    private interface Work<T> {
-        T run(Connection c) throws SQLException, IOException;
-    }
-
-    private <T> T tx(Work<T> work) {
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("store closed");
-            }
-            Connection c = connection();
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | IOException | RuntimeException e) {
-                try {
-                    c.rollback();
-                    if (e instanceof SQLException && !c.isValid(2)) {
-                        closeQuietly(); // the server went away: reopen on the next call
-                    }
-                } catch (SQLException ignored) {
-                    closeQuietly(); // the connection is suspect; reopen on the next call
-                }
-                if (e instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new StoreException(e.getMessage(), e);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private Connection connection() throws StoreException {
-        try {
-            if (connection == null || connection.isClosed()) {
-                closeQuietly();
-                connection = user == null
-                        ? DriverManager.getConnection(url)
-                        : DriverManager.getConnection(url, user, password);
-                connection.setAutoCommit(false);
-                connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-            }
-            return connection;
-        } catch (SQLException e) {
-            closeQuietly();
-            throw new StoreException("cannot open " + redact(url) + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void closeQuietly() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // nothing to do: the connection is being dropped
-            }
-            connection = null;
-        }
-    }
-
-    private void migrate() {
+    /** Throws {@link Fence.LostException} unless {@code fence} still holds (checked just before acting on a VM). */
+    public void checkFence(Fence fence) {
         tx(c -> {
-            try (Statement st = c.createStatement()) {
-                st.execute("create table if not exists tmc_schema_version (version int primary key, applied_at bigint"
-                        + " not null)");
-            }
-            c.commit();
-            int current = 0;
-            try (Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("select coalesce(max(version), 0) from tmc_schema_version")) {
-                rs.next();
-                current = rs.getInt(1);
-            }
-            for (int v = current + 1; v <= MIGRATIONS.size(); v++) {
-                String name = MIGRATIONS.get(v - 1);
-                for (String sql : statements(resource("db/migration/" + name))) {
-                    try (Statement st = c.createStatement()) {
-                        st.execute(sql);
-                    }
-                }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "insert into tmc_schema_version (version, applied_at) values (?, ?)")) {
-                    ps.setInt(1, v);
-                    ps.setLong(2, System.currentTimeMillis());
-                    ps.executeUpdate();
-                }
-                c.commit();
-            }
+            Leases.hold(c, fence);
             return null;
         });
     }
 
     /** The schema version now in the database. */
     public int schemaVersion() {
-        return tx(c -> {
-            try (Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("select coalesce(max(version), 0) from tmc_schema_version")) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        });
+        return db.schemaVersion();
     }
 
-    private static String resource(String name) throws IOException {
-        try (InputStream in = Store.class.getClassLoader().getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IOException("missing migration " + name);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
+    // ===== PRIVATE METHODS =====
+
+    private <T> T tx(Database.Work<T> work) {
+        return db.tx(work);
     }
 
-    /** Splits a migration into statements: ';' at line ends, '--' comments dropped. */
-    static List<String> statements(String script) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        for (String line : script.split("\n")) {
-            int comment = line.indexOf("--");
-            String code = (comment >= 0 ? line.substring(0, comment) : line).strip();
-            if (code.isEmpty()) {
-                continue;
-            }
-            cur.append(code).append('\n');
-            if (code.endsWith(";")) {
-                out.add(cur.substring(0, cur.lastIndexOf(";")).strip());
-                cur.setLength(0);
+    /**
+     * Appends the deliveries' current states to the outbox. Must be the transaction's last step: it takes the
+     * counter's row lock, held until commit, which is what orders sequence numbers by commit.
+     */
+    private List<OutboxEvent> appendOutbox(Connection c, List<Delivery> ds, Fence fence)
+            throws SQLException, JsonProcessingException {
+        List<OutboxEvent> out = new ArrayList<>();
+        if (ds.isEmpty()) {
+            return out;
+        }
+        long last;
+        try (PreparedStatement ps = c.prepareStatement(
+                "update tmc_outbox_counter set last_seq = last_seq + ? where id = 1")) {
+            ps.setLong(1, ds.size());
+            if (ps.executeUpdate() != 1) {
+                throw new SQLException("the outbox counter row is missing");
             }
         }
-        if (!cur.toString().isBlank()) {
-            out.add(cur.toString().strip());
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select last_seq from tmc_outbox_counter where id = 1")) {
+            rs.next();
+            last = rs.getLong(1);
+        }
+        long seq = last - ds.size();
+        try (PreparedStatement ps = c.prepareStatement("insert into tmc_outbox (seq, message_id, vm_id, state, at,"
+                + " payload, by_node, by_epoch) values (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (Delivery d : ds) {
+                long at = switch (d.state()) {
+                    case QUEUED -> d.queuedAt();
+                    case SHOWN -> d.shownAt();
+                    default -> d.finishedAt();
+                };
+                String payload = OutboxPayload.of(d, at);
+                OutboxEvent e = new OutboxEvent(++seq, d.messageId(), d.vm(), d.state(), at, payload);
+                ps.setLong(1, e.seq());
+                ps.setString(2, e.messageId());
+                ps.setString(3, e.vm());
+                ps.setString(4, e.state().wire());
+                ps.setLong(5, at);
+                ps.setString(6, payload);
+                ps.setString(7, fence == null ? null : fence.node());
+                if (fence == null) {
+                    ps.setNull(8, Types.BIGINT);
+                } else {
+                    ps.setLong(8, fence.epoch());
+                }
+                ps.addBatch();
+                out.add(e);
+            }
+            ps.executeBatch();
+        }
+        if (db.postgres()) {
+            try (PreparedStatement ps = c.prepareStatement("select pg_notify(?, ?)")) {
+                ps.setString(1, OUTBOX_CHANNEL);
+                ps.setString(2, Long.toString(last));
+                ps.execute();
+            }
         }
         return out;
-    }
-
-    private OutboxEvent appendOutbox(Connection c, Delivery d) throws SQLException, JsonProcessingException {
-        long at = switch (d.state()) {
-            case QUEUED -> d.queuedAt();
-            case SHOWN -> d.shownAt();
-            default -> d.finishedAt();
-        };
-        ObjectNode p = JSON.createObjectNode();
-        p.put("type", "delivery");
-        p.put("message", d.messageId());
-        p.put("vm", d.vm());
-        p.put("state", d.state().wire());
-        p.put("at", Instant.ofEpochMilli(at).toString());
-        if (d.state() == DeliveryState.ANSWERED) {
-            ObjectNode reply = p.putObject("reply");
-            reply.put("button", d.replyButton());
-            if (d.replyClient() != null) {
-                reply.set("client", JSON.readTree(d.replyClient()));
-            } else {
-                reply.putNull("client");
-            }
-        }
-        if (d.error() != null) {
-            p.put("error", d.error());
-        }
-        String payload = JSON.writeValueAsString(p);
-        try (PreparedStatement ps = c.prepareStatement(
-                "insert into tmc_outbox (message_id, vm_id, state, at, payload) values (?, ?, ?, ?, ?)",
-                new String[] {"seq"})) {
-            ps.setString(1, d.messageId());
-            ps.setString(2, d.vm());
-            ps.setString(3, d.state().wire());
-            ps.setLong(4, at);
-            ps.setString(5, payload);
-            ps.executeUpdate();
-            try (ResultSet keys = ps.getGeneratedKeys()) {
-                keys.next();
-                return new OutboxEvent(keys.getLong(1), d.messageId(), d.vm(), d.state(), at, payload);
-            }
-        }
     }
 
     private Optional<Message> findMessage(Connection c, String column, String value)
@@ -624,8 +537,4 @@ public final class Store implements AutoCloseable {
         return s.length() <= max ? s : s.substring(0, max);
     }
 
-    /** Drops a password=... parameter from a JDBC URL before it goes into an error message. */
-    private static String redact(String url) {
-        return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
-    }
 }

@@ -21,4 +21,33 @@ public final class PgSetup {
         }
         return v;
     }
+
+    /** Empties the database at {@code url}: drops and recreates its public schema (every table, Flyway's too). */
+    public static void reset(String url) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("drop schema if exists public cascade");
+            st.execute("create schema public");
+        }
+    }
+
+    /**
+     * A database of its own for one test class, named after the configured one plus {@code suffix} (so engineers and
+     * CI sharing a server never meet), dropped and created empty; returns its URL.
+     */
+    public static String freshDatabase(String suffix) throws java.sql.SQLException {
+        String base = url();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(jdbc:postgresql://[^/]+/)([A-Za-z0-9_]+)(.*)")
+                .matcher(base);
+        if (!m.matches()) {
+            throw new IllegalStateException("cannot derive a database name from " + base);
+        }
+        String name = m.group(2) + "_" + suffix;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(base);
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("drop database if exists " + name + " with (force)");
+            st.execute("create database " + name);
+        }
+        return m.group(1) + name + m.group(3);
+    }
 }
