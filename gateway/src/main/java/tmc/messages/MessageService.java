@@ -242,7 +242,10 @@ public final class MessageService implements AutoCloseable {
                     null, 0));
         }
         for (String vm : targets) {
-            channels.get(vm).prepare(m);
+            VmChannel c = channels.get(vm);
+            if (c != null) { // runs here: render ahead (in a fleet the owner may be another gateway)
+                c.prepare(m);
+            }
         }
         List<OutboxEvent> events;
         long t1 = System.nanoTime();

@@ -1,0 +1,470 @@
+package tmc.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import tmc.store.PgSetup;
+
+/**
+ * Issue 12's proofs with real parts: gateway processes on one real PostgreSQL database, patched QEMUs (no guest),
+ * kill -9 and SIGSTOP/SIGCONT.
+ */
+class FleetTest {
+    static final Duration T = Duration.ofSeconds(90);
+    static final long LEASE_MS = 4000;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    /** The migration race: three gateways started at the same moment on an empty database all come up. */
+    @Test
+    void threeGatewaysStartedAtOnceOnAnEmptyDatabaseAllComeUp() throws Exception {
+        String url = PgSetup.freshDatabase("fleet_migrate");
+        Path dir = ApiFixture.tempStore();
+        try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver()) {
+            List<Path> configs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                configs.add(config(dir, "g" + i, url, List.of(), hook.url()));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            List<Future<GatewayProcess>> starts = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int gi = i;
+                starts.add(pool.submit(() -> GatewayProcess.start(configs.get(gi), dir.resolve("g" + gi + ".log"))));
+            }
+            List<GatewayProcess> gateways = new ArrayList<>();
+            try {
+                for (Future<GatewayProcess> f : starts) {
+                    gateways.add(f.get(120, TimeUnit.SECONDS));
+                }
+                for (GatewayProcess g : gateways) {
+                    assertEquals(0, call(g, "GET", "/vms", null).path("vms").size());
+                }
+                // Each migration applied once, successfully; the history shows no failed attempt.
+                assertEquals(List.of("1:true", "2:true"), query(url, "select version || ':' || success from"
+                        + " flyway_schema_history where version is not null order by installed_rank"));
+            } finally {
+                gateways.forEach(GatewayProcess::close);
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * The owner of VMs killed with SIGKILL while every VM shows a broadcast: the survivors take its VMs over within
+     * 10 s, reconcile with what QEMU shows (the message stays up, not drawn a second time), record the answers
+     * once; the webhook receiver sees every event exactly by id, no gap; an SSE client moved to another gateway
+     * with Last-Event-ID misses nothing.
+     */
+    @Test
+    void ownerKilledTheOthersTakeItsVmsOverAndNothingIsShownTwiceOrLost() throws Exception {
+        int vmCount = 6;
+        String url = PgSetup.freshDatabase("fleet_kill");
+        Path dir = ApiFixture.tempStore();
+        List<BareVm> vms = new ArrayList<>();
+        List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(3, null));
+        try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver()) {
+            for (int i = 0; i < vmCount; i++) {
+                vms.add(BareVm.start("fleet-" + i));
+            }
+            List<Path> configs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                configs.add(config(dir, "g" + i, url, vms, hook.url()));
+                gateways.set(i, GatewayProcess.start(configs.get(i), dir.resolve("g" + i + ".log")));
+            }
+            awaitAllOwnedAndConnected(url, gateways, vmCount);
+
+            SseClient sse = SseClient.open(http, gateways.get(2), null);
+            StringBuilder targets = new StringBuilder();
+            for (int i = 0; i < vmCount; i++) {
+                targets.append(i == 0 ? "" : ",").append("\"vm").append(i).append('"');
+            }
+            String id = call(gateways.get(0), "POST", "/messages", "{\"vms\": [" + targets
+                    + "], \"title\": \"Fleet broadcast\", \"ttlSeconds\": 600}").path("id").asText();
+            String ov = "tmc-" + id;
+            for (int i = 0; i < vmCount; i++) {
+                BareVm vm = vms.get(i);
+                ApiFixture.await("vm" + i + " shows the broadcast", T, () -> vm.ours().equals(List.of(ov)));
+            }
+            awaitStates(gateways.get(1), id, vmCount, "shown");
+
+            // Answer vm0 before the kill.
+            click(vms.get(0), ov);
+            awaitState(gateways.get(1), id, "vm0", "answered");
+
+            // Kill the gateway that owns the most VMs.
+            Map<String, String> owners = owners(url);
+            String victim = mostOwning(owners);
+            int v = Integer.parseInt(victim.substring(1));
+            List<String> victimVms = owners.entrySet().stream().filter(e -> e.getValue().equals(victim))
+                    .map(Map.Entry::getKey).toList();
+            assertTrue(!victimVms.isEmpty());
+            long killedAt = System.nanoTime();
+            gateways.get(v).kill9();
+            sse.close(); // the SSE client leaves now; it comes back at the end, to another gateway
+            List<GatewayProcess> alive = new ArrayList<>(gateways);
+            alive.remove(v);
+            Map<String, Long> failover = new LinkedHashMap<>();
+            long deadline = killedAt + T.toNanos();
+            while (failover.size() < victimVms.size() && System.nanoTime() < deadline) {
+                Map<String, String> now = owners(url);
+                Map<String, Boolean> connected = connected(alive);
+                for (String vmId : victimVms) {
+                    if (!failover.containsKey(vmId) && now.containsKey(vmId) && !now.get(vmId).equals(victim)
+                            && connected.getOrDefault(vmId, false)) {
+                        failover.put(vmId, (System.nanoTime() - killedAt) / 1_000_000);
+                    }
+                }
+                Thread.sleep(20);
+            }
+            System.out.println("fleet: failover after kill -9 of " + victim + " (ms per VM, lease " + LEASE_MS
+                    + " ms): " + failover);
+            assertEquals(victimVms.size(), failover.size(), "every VM of " + victim + " has a new owner: " + failover);
+            for (Map.Entry<String, Long> e : failover.entrySet()) {
+                assertTrue(e.getValue() <= 10_000, e.getKey() + " taken over after " + e.getValue() + " ms");
+            }
+            // Reconciled: every VM shows the broadcast once (vm0: nothing, it was answered).
+            for (int i = 0; i < vmCount; i++) {
+                BareVm vm = vms.get(i);
+                List<String> expect = i == 0 ? List.of() : List.of(ov);
+                ApiFixture.await("vm" + i + " after the take-over", T, () -> vm.ours().equals(expect));
+            }
+            // Answer the rest, on whichever gateway owns each VM now.
+            for (int i = 1; i < vmCount; i++) {
+                click(vms.get(i), ov);
+            }
+            awaitStates(alive.get(0), id, vmCount, "answered");
+
+            // Each delivery: queued, shown, answered: once each, in that order, in the outbox.
+            for (int i = 0; i < vmCount; i++) {
+                assertEquals(List.of("queued", "shown", "answered"), query(url, "select state from tmc_outbox where"
+                        + " message_id = '" + id + "' and vm_id = 'vm" + i + "' order by seq"), "vm" + i);
+            }
+            // Overlays were added once per VM, except where a new owner had to draw again: count QEMU's view at the
+            // end instead: nothing of ours is left anywhere.
+            for (BareVm vm : vms) {
+                assertEquals(List.of(), vm.ours());
+            }
+            long last = Long.parseLong(query(url, "select max(seq) from tmc_outbox").get(0));
+
+            // Webhooks: every seq, unique ids, in order per message (at least once: repeats share their id).
+            ApiFixture.await("webhooks caught up", T, () -> hook.received.stream()
+                    .mapToLong(n -> n.path("seq").asLong()).max().orElse(0) >= last);
+            Set<Long> seqs = new TreeSet<>();
+            Map<String, Long> lastSeqPerDelivery = new HashMap<>();
+            for (JsonNode n : hook.received) {
+                long s = n.path("seq").asLong();
+                if (!seqs.add(s)) {
+                    continue; // a repeat (at least once), same id: the receiver drops it
+                }
+                String key = n.path("message").asText() + "/" + n.path("vm").asText();
+                Long prev = lastSeqPerDelivery.put(key, s);
+                assertTrue(prev == null || prev < s, "events of " + key + " out of order: " + prev + " then " + s);
+            }
+            assertEquals(contiguous(1, last), seqs, "every event reached the webhook, none missing");
+
+            // SSE: the client that left g2 comes back to another gateway with Last-Event-ID; together it saw all.
+            assertTrue(sse.lastId() != null && Long.parseLong(sse.lastId()) < last, "left before the end");
+            GatewayProcess other = alive.get(alive.get(0) == gateways.get(2) ? 1 : 0);
+            SseClient again = SseClient.open(http, other, sse.lastId());
+            ApiFixture.await("SSE catches up on " + other.uri, T, () -> again.lastId() != null
+                    && Long.parseLong(again.lastId()) >= last);
+            again.close();
+            Set<Long> seen = new TreeSet<>(sse.ids());
+            seen.addAll(again.ids());
+            assertEquals(contiguous(1, last), seen, "SSE across two gateways missed nothing");
+            assertTrue(Collections.disjoint(sse.ids(), again.ids()), "nothing sent twice after Last-Event-ID");
+        } finally {
+            gateways.forEach(g -> {
+                if (g != null) {
+                    g.close();
+                }
+            });
+            vms.forEach(BareVm::close);
+        }
+    }
+
+    /**
+     * A stale owner: the gateway holding a VM is paused (SIGSTOP) until another takes the VM over, a message is
+     * posted to it while it is paused, then it resumes (SIGCONT). It must not show anything: the message is shown
+     * once, by the new owner, under the new epoch; the resumed gateway serves again.
+     */
+    @Test
+    void aPausedOwnerThatResumesCannotInject() throws Exception {
+        String url = PgSetup.freshDatabase("fleet_stale");
+        Path dir = ApiFixture.tempStore();
+        List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
+        try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
+             BareVm vm = BareVm.start("stale")) {
+            for (int i = 0; i < 2; i++) {
+                gateways.set(i, GatewayProcess.start(config(dir, "g" + i, url, List.of(vm), hook.url()),
+                        dir.resolve("g" + i + ".log")));
+            }
+            awaitAllOwnedAndConnected(url, gateways, 1);
+            String owner = owners(url).get("vm0");
+            long epoch = Long.parseLong(query(url, "select epoch from tmc_lease where name = 'vm:vm0'").get(0));
+            GatewayProcess stale = gateways.get(Integer.parseInt(owner.substring(1)));
+            GatewayProcess fresh = gateways.get(1 - Integer.parseInt(owner.substring(1)));
+
+            signal(stale, "STOP");
+            try {
+                ApiFixture.await("the other gateway takes vm0 over", T, () -> {
+                    try {
+                        return !owners(url).get("vm0").equals(owner);
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+                // Posted to the paused gateway: it handles the request when it resumes, still holding the
+                // channel it had (QEMU's monitor keeps its connection: the new owner cannot reach QEMU yet).
+                HttpRequest post = HttpRequest.newBuilder(stale.uri.resolve("/api/v1/messages"))
+                        .header("Authorization", "Bearer " + ApiFixture.admin())
+                        .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"vms\": [\"vm0\"], \"title\": \"Stale\"}"))
+                        .build();
+                var pending = http.sendAsync(post, HttpResponse.BodyHandlers.ofString());
+                signal(stale, "CONT");
+                HttpResponse<String> r = pending.get(60, TimeUnit.SECONDS);
+                assertEquals(201, r.statusCode(), r.body());
+                String id = ApiFixture.JSON.readTree(r.body()).path("id").asText();
+                ApiFixture.await("shown by the new owner", T, () -> vm.ours().equals(List.of("tmc-" + id)));
+                awaitStates(fresh, id, 1, "shown");
+                long newEpoch = Long.parseLong(query(url, "select epoch from tmc_lease where name = 'vm:vm0'").get(0));
+                assertTrue(newEpoch > epoch);
+                // Every change the channel made for vm0 since the pause carries the new owner's epoch.
+                assertEquals(List.of("shown:" + (1 - Integer.parseInt(owner.substring(1))) + ":" + newEpoch),
+                        query(url, "select state || ':' || substr(by_node, 2) || ':' || by_epoch from tmc_outbox"
+                                + " where message_id = '" + id + "' and by_node is not null order by seq"));
+                click(vm, "tmc-" + id);
+                awaitStates(stale, id, 1, "answered"); // the resumed gateway serves the API again
+                assertEquals(List.of("queued", "shown", "answered"), query(url, "select state from tmc_outbox"
+                        + " where message_id = '" + id + "' order by seq"));
+            } finally {
+                signal(stale, "CONT");
+            }
+        } finally {
+            gateways.forEach(g -> {
+                if (g != null) {
+                    g.close();
+                }
+            });
+        }
+    }
+
+    // ===== helpers =====
+
+    static Path config(Path dir, String node, String pgUrl, List<BareVm> vms, String hookUrl) throws Exception {
+        List<ApiFixture.Vm> list = new ArrayList<>();
+        for (int i = 0; i < vms.size(); i++) {
+            list.add(new ApiFixture.Vm("vm" + i, "acme", "unix:" + vms.get(i).qmpSocket(),
+                    "tcp:127.0.0.1:" + vms.get(i).vncPort));
+        }
+        ObjectNode json = (ObjectNode) ApiFixture.JSON.readTree(ApiFixture.configJson(list, dir, hookUrl));
+        json.putObject("store").put("url", pgUrl);
+        json.putObject("fleet").put("node", node).put("leaseMillis", LEASE_MS);
+        Path p = dir.resolve(node + ".json");
+        Files.writeString(p, json.toString());
+        return p;
+    }
+
+    JsonNode call(GatewayProcess g, String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(g.uri.resolve("/api/v1" + path))
+                .header("Authorization", "Bearer " + ApiFixture.admin()).timeout(Duration.ofSeconds(30));
+        if (body != null) {
+            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(r.statusCode() < 300, method + " " + path + ": " + r.statusCode() + " " + r.body());
+        return ApiFixture.JSON.readTree(r.body());
+    }
+
+    Map<String, String> deliveryStates(GatewayProcess g, String id) throws Exception {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (JsonNode d : call(g, "GET", "/messages/" + id, null).path("deliveries")) {
+            out.put(d.path("vm").asText(), d.path("state").asText());
+        }
+        return out;
+    }
+
+    void awaitState(GatewayProcess g, String id, String vm, String state) throws Exception {
+        long deadline = System.nanoTime() + T.toNanos();
+        String now = null;
+        while (System.nanoTime() < deadline) {
+            now = deliveryStates(g, id).get(vm);
+            if (state.equals(now)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError(id + " on " + vm + ": " + now + ", expected " + state);
+    }
+
+    void awaitStates(GatewayProcess g, String id, int count, String state) throws Exception {
+        long deadline = System.nanoTime() + T.toNanos();
+        Map<String, String> states = Map.of();
+        while (System.nanoTime() < deadline) {
+            states = deliveryStates(g, id);
+            if (states.size() == count && states.values().stream().allMatch(state::equals)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError(id + ": " + states + ", expected all " + state);
+    }
+
+    /** Which VM each gateway's QMP connection serves now, from every gateway's GET /vms. */
+    Map<String, Boolean> connected(List<GatewayProcess> gateways) {
+        Map<String, Boolean> out = new HashMap<>();
+        for (GatewayProcess g : gateways) {
+            try {
+                for (JsonNode vm : call(g, "GET", "/vms", null).path("vms")) {
+                    if (vm.path("qmpConnected").asBoolean()) {
+                        out.put(vm.path("id").asText(), true);
+                    }
+                }
+            } catch (Exception e) {
+                // a gateway being killed
+            }
+        }
+        return out;
+    }
+
+    void awaitAllOwnedAndConnected(String url, List<GatewayProcess> gateways, int vmCount) throws Exception {
+        ApiFixture.await("every VM owned and connected", T, () -> {
+            try {
+                return owners(url).size() == vmCount && connected(gateways).size() == vmCount;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    /** VM id to owning node, for unexpired VM leases (by the database's view of the gateways' clocks). */
+    static Map<String, String> owners(String url) throws Exception {
+        Map<String, String> out = new LinkedHashMap<>();
+        long now = System.currentTimeMillis();
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select name, owner, expires_at from tmc_lease where name like 'vm:%'")) {
+            while (rs.next()) {
+                if (rs.getLong(3) > now) {
+                    out.put(rs.getString(1).substring(3), rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    static String mostOwning(Map<String, String> owners) {
+        Map<String, Integer> count = new HashMap<>();
+        owners.values().forEach(o -> count.merge(o, 1, Integer::sum));
+        return count.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    }
+
+    static List<String> query(String url, String sql) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    static Set<Long> contiguous(long from, long to) {
+        Set<Long> s = new TreeSet<>();
+        for (long i = from; i <= to; i++) {
+            s.add(i);
+        }
+        return s;
+    }
+
+    static void click(BareVm vm, String overlayId) throws Exception {
+        int[] ok = vm.hotspotCentre(overlayId, "ok");
+        vm.viewer.click(ok[0], ok[1]);
+        ApiFixture.await("QEMU took the click on " + vm.name, T, () -> !vm.ours().contains(overlayId));
+    }
+
+    static void signal(GatewayProcess g, String sig) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(g.process.pid())).start().waitFor());
+    }
+
+    /** An SSE client of /api/v1/events on one gateway, recording event ids. */
+    static final class SseClient implements AutoCloseable {
+        private final List<Long> ids = new CopyOnWriteArrayList<>();
+        private volatile InputStream body;
+        private final Thread reader;
+
+        private SseClient(HttpClient http, HttpRequest req) throws Exception {
+            HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, r.statusCode());
+            body = r.body();
+            reader = Thread.ofVirtual().start(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+                    for (String line; (line = in.readLine()) != null; ) {
+                        if (line.startsWith("id: ")) {
+                            ids.add(Long.parseLong(line.substring(4).trim()));
+                        }
+                    }
+                } catch (Exception e) {
+                    // closed
+                }
+            });
+        }
+
+        static SseClient open(HttpClient http, GatewayProcess g, String lastEventId) throws Exception {
+            HttpRequest.Builder b = HttpRequest.newBuilder(g.uri.resolve("/api/v1/events"))
+                    .header("Authorization", "Bearer " + ApiFixture.admin()).header("Accept", "text/event-stream");
+            if (lastEventId != null) {
+                b.header("Last-Event-ID", lastEventId);
+            } else {
+                b.header("Last-Event-ID", "0"); // from the beginning
+            }
+            return new SseClient(http, b.GET().build());
+        }
+
+        List<Long> ids() {
+            return List.copyOf(ids);
+        }
+
+        String lastId() {
+            return ids.isEmpty() ? null : Long.toString(ids.get(ids.size() - 1));
+        }
+
+        @Override
+        public void close() throws Exception {
+            body.close();
+            reader.join(5000);
+        }
+    }
+}
