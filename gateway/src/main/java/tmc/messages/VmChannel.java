@@ -63,6 +63,11 @@ final class VmChannel implements QmpConnection.Handler {
     private String onScreen;
     /** Set on connect: look at QEMU's overlays before showing anything. */
     private boolean reconcile;
+    /**
+     * {@link #onScreen} was laid out again ({@link #screenResized}) since it was shown: QEMU may have dismissed it
+     * (a click, its timeout) just before our replacement arrived, which would then stay up with nobody to answer.
+     */
+    private boolean laidOutAgain;
     /** The screen size {@link #onScreen} was laid out for; null when not known (found on screen after a restart). */
     private int[] laidOutFor;
     /**
@@ -157,6 +162,7 @@ final class VmChannel implements QmpConnection.Handler {
             service.checkFence(fence);
             client.execute("vnc-overlay-add", OverlayCommand.addArguments(om.get(), b, left), COMMAND_TIMEOUT);
             laidOutFor = size;
+            laidOutAgain = true;
         } catch (IllegalArgumentException | QmpException e) {
             laidOutFor = size; // keep the one on screen; QEMU clips it
         } catch (IOException e) {
@@ -309,6 +315,7 @@ final class VmChannel implements QmpConnection.Handler {
             }
             onScreen = ov;
             laidOutFor = size;
+            laidOutAgain = false;
             if (d.state() == DeliveryState.QUEUED && service.transition(m.id(), target.id(),
                     Set.of(DeliveryState.QUEUED), DeliveryState.SHOWN, Store.Change.NONE, fence).isEmpty()) {
                 // Retracted or expired while we were drawing it: take it down again.
@@ -387,6 +394,9 @@ final class VmChannel implements QmpConnection.Handler {
             return; // not ours
         }
         if (ov.equals(onScreen)) {
+            if (laidOutAgain) {
+                remove(ov); // QEMU's dismissal may have crossed our re-layout of it: take the replacement down
+            }
             onScreen = null; // QEMU dismissed it (dismiss-on-feedback, timeout)
         }
         String reason = data.path("reason").asText("");
@@ -442,6 +452,7 @@ final class VmChannel implements QmpConnection.Handler {
             }
             if (id.equals(keep)) {
                 onScreen = keep; // still up from before the restart: no need to redraw it
+                laidOutAgain = false;
                 laidOutFor = screenSize(); // most likely what it was laid out for
             } else {
                 remove(id);

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import tmc.testkit.RfbClient;
 import tmc.testkit.TestVm;
@@ -84,16 +83,15 @@ class RecoveryTest {
     }
 
     /**
-     * Quarantined (tag {@code quarantine}, excluded from make test, run with {@code -Dtmc.excludedGroups=scale}):
-     * step 3, a click on a shown overlay while the gateway is dead, did not dismiss it on the v2 series (issue 10,
-     * "a click that does not answer": QEMU's QMP race is fixed and OverlayRecoveryLoopTest passes, this path is
-     * still open). It stays in the tree as the reproducer until issue 10 fixes it.
+     * Step 3 failed now and then (issue 10, "a click that does not answer"): the gateway restarted in step 2 laid
+     * the first message out again for the screen size QEMU announced, and that replacement crossed the answer,
+     * which QEMU had already dismissed; it stayed up for good. VmChannel now takes such a replacement down
+     * (MessageServiceTest.anAnswerCrossingALayoutLeavesNoOverlayBehind is the deterministic proof).
      */
     @Test
-    @Tag("quarantine")
     void gatewayKilledAtAnyMomentLosesNothing() throws Exception {
         Path dir = ApiFixture.tempStore();
-        try (TestVm vm = TestVm.builder().name("kill9").start();
+        try (TestVm vm = TestVm.builder().name("kill9").extraArgs("-trace", "enable=vnc_overlay_*").start();
              ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver()) {
             Path config = dir.resolve("gateway.json");
             Files.writeString(config, ApiFixture.configJson(List.of(new ApiFixture.Vm("vm1", "acme",
@@ -138,8 +136,16 @@ class RecoveryTest {
                 awaitState(g, m2, "shown");
                 g.kill9();
                 int[] ok2 = hotspotCentre(vm, "tmc-" + m2, "ok");
+                int serial = vm.mark();
                 rfb.click(ok2[0], ok2[1]);
-                ApiFixture.await("dismissed by QEMU", T, () -> ours(vm).isEmpty());
+                try {
+                    ApiFixture.await("dismissed by QEMU", T, () -> ours(vm).isEmpty());
+                } catch (AssertionError e) {
+                    vm.serial().command("say step 3", T);
+                    throw new AssertionError("step 3: overlays " + vm.qmp().execute("query-vnc-overlays")
+                            + ", guest input " + vm.inputEventsSince(serial) + ", QEMU's overlay trace in "
+                            + vm.qemuLog(), e);
+                }
                 g = GatewayProcess.start(config, log);
                 ApiFixture.await("shown again", T, () -> ours(vm).equals(List.of("tmc-" + m2)));
                 rfb.click(ok2[0], ok2[1]);
