@@ -15,6 +15,7 @@ import tmc.gateway.ConfigException;
 import tmc.gateway.GatewayConfig;
 import tmc.gateway.GatewayServer;
 import tmc.gateway.VmConfig;
+import tmc.fleet.FleetRevocations;
 import tmc.fleet.FleetSettings;
 import tmc.fleet.LeaseKeeper;
 import tmc.messages.EventBus;
@@ -24,6 +25,8 @@ import tmc.messages.WebhookDispatcher;
 import tmc.qmp.QmpAddress;
 import tmc.rfb.ServerAddress;
 import tmc.store.Database;
+import tmc.store.DenyList;
+import tmc.store.JtiLog;
 import tmc.store.Leases;
 import tmc.store.Notifications;
 import tmc.store.Store;
@@ -46,6 +49,7 @@ import tmc.store.Store;
  */
 public final class MessagesExtension implements GatewayServer.Extension {
     private final Map<String, String> env;
+    private final FleetRevocations revocations;
     private volatile MessageService service;
 
     public MessagesExtension() {
@@ -53,7 +57,13 @@ public final class MessagesExtension implements GatewayServer.Extension {
     }
 
     public MessagesExtension(Map<String, String> env) {
+        this(env, null);
+    }
+
+    /** @param revocations the gateway's deny-list, to share with the fleet when the store is PostgreSQL (or null) */
+    public MessagesExtension(Map<String, String> env, FleetRevocations revocations) {
         this.env = env;
+        this.revocations = revocations;
     }
 
     /** The running service (after install), for tests and the demo. */
@@ -88,8 +98,29 @@ public final class MessagesExtension implements GatewayServer.Extension {
         MessageService svc = new MessageService(store, gateway.clock(), bus, targets, keeper).start();
         WebhookDispatcher webhooks = new WebhookDispatcher(store, bus, hooks, gateway.clock(),
                 java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(60), keeper).start();
-        Notifications listen = db.postgres() ? new Notifications(db, List.of(Store.OUTBOX_CHANNEL),
-                (channel, payload) -> svc.outboxNotified(), svc::outboxNotified).start() : null;
+        FleetRevocations deny = db.postgres() ? revocations : null;
+        if (deny != null) {
+            deny.attach(DenyList.on(db));
+        }
+        if (db.postgres()) { // a single-use jti spent on any gateway of the fleet is spent on all
+            JtiLog jtis = JtiLog.on(db);
+            gateway.replays().share((key, until) -> jtis.firstUse(key, until.toEpochMilli(), gateway.clock().millis()));
+        }
+        Runnable reread = () -> {
+            svc.outboxNotified();
+            if (deny != null) {
+                deny.refresh();
+                gateway.sessions().sweep(); // a revocation on another gateway ends our sessions now
+            }
+        };
+        Notifications listen = db.postgres() ? new Notifications(db, List.of(Store.OUTBOX_CHANNEL, DenyList.CHANNEL),
+                (channel, payload) -> {
+                    if (channel.equals(DenyList.CHANNEL)) {
+                        reread.run();
+                    } else {
+                        svc.outboxNotified();
+                    }
+                }, reread).start() : null;
         if (keeper != null) {
             keeper.start();
         }

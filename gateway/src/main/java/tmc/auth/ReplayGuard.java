@@ -10,7 +10,14 @@ import java.util.Map;
  * of unexpired entries it refuses new ones rather than forgetting old ones, which would let them be replayed.
  */
 public final class ReplayGuard {
+    /** Where several gateways record the uses they all must see (a fleet's database). */
+    public interface Shared {
+        /** Records the use of {@code key}, kept until {@code until}; false when it was used before. */
+        boolean firstUse(String key, Instant until);
+    }
+
     private final Clock clock;
+    private volatile Shared shared;
     private final int capacity;
     // Guarded by this.
     private final Map<String, Instant> seen = new HashMap<>();
@@ -21,8 +28,21 @@ public final class ReplayGuard {
         this.capacity = capacity;
     }
 
-    /** Records the use of {@code jti}; throws if it was used before or no room is left. */
-    public synchronized void use(String issuer, String jti, Instant expiresAt, java.time.Duration skew)
+    /** From now on uses are also recorded in {@code shared}: a jti spent on one gateway is spent on all. */
+    public void share(Shared shared) {
+        this.shared = shared;
+    }
+
+    /** Records the use of {@code jti}; throws if it was used before (here or, shared, anywhere) or no room is left. */
+    public void use(String issuer, String jti, Instant expiresAt, java.time.Duration skew) throws AuthException {
+        useHere(issuer, jti, expiresAt, skew);
+        Shared s = shared;
+        if (s != null && !s.firstUse(issuer + "\u0000" + jti, expiresAt.plus(skew))) {
+            throw new AuthException("token already used (jti is single-use)");
+        }
+    }
+
+    private synchronized void useHere(String issuer, String jti, Instant expiresAt, java.time.Duration skew)
             throws AuthException {
         Instant now = clock.instant();
         if (now.isAfter(nextPurge) || seen.size() >= capacity) {

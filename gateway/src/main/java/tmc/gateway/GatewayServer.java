@@ -141,6 +141,11 @@ public final class GatewayServer implements AutoCloseable {
         return revocations;
     }
 
+    /** Single-use jti: in memory, shared through the database by a fleet ({@link ReplayGuard#share}). */
+    public ReplayGuard replays() {
+        return replays;
+    }
+
     public AdminAuth adminAuth() {
         return adminAuth;
     }

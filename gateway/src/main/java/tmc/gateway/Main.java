@@ -12,8 +12,13 @@ import java.util.concurrent.CountDownLatch;
 public final class Main {
     /** Extensions added by other parts of the gateway; each line here is additive. */
     static List<GatewayServer.Extension> extensions(GatewayConfig config) {
+        return extensions(config, null);
+    }
+
+    /** @param revocations the deny-list the gateway checks, shared by a fleet once the store opens (or null) */
+    static List<GatewayServer.Extension> extensions(GatewayConfig config, tmc.fleet.FleetRevocations revocations) {
         List<GatewayServer.Extension> list = new ArrayList<>();
-        tmc.api.MessagesExtension messages = new tmc.api.MessagesExtension();
+        tmc.api.MessagesExtension messages = new tmc.api.MessagesExtension(System.getenv(), revocations);
         list.add(messages); // store, QMP, admin message API, SSE, webhooks
         list.add(new tmc.libvirt.LibvirtExtension(messages::service)); // VMs of a libvirt host, "libvirt" section
         list.add((gateway, context) -> { // the console and admin pages (web module), "web" config section
@@ -47,7 +52,10 @@ public final class Main {
             return;
         }
         GatewayServer.Builder builder = GatewayServer.builder(config);
-        for (GatewayServer.Extension extension : extensions(config)) {
+        // The deny-list: in memory, and shared through PostgreSQL when the store is (issue 12, docs/fleet.md).
+        tmc.fleet.FleetRevocations revocations = new tmc.fleet.FleetRevocations(java.time.Clock.systemUTC(), 100_000);
+        builder.revocations(revocations);
+        for (GatewayServer.Extension extension : extensions(config, revocations)) {
             builder.extension(extension);
         }
         GatewayServer gateway = builder.build().start();

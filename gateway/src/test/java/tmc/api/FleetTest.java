@@ -69,7 +69,7 @@ class FleetTest {
                     assertEquals(0, call(g, "GET", "/vms", null).path("vms").size());
                 }
                 // Each migration applied once, successfully; the history shows no failed attempt.
-                assertEquals(List.of("1:true", "2:true"), query(url, "select version || ':' || success from"
+                assertEquals(List.of("1:true", "2:true", "3:true"), query(url, "select version || ':' || success from"
                         + " flyway_schema_history where version is not null order by installed_rank"));
             } finally {
                 gateways.forEach(GatewayProcess::close);
@@ -279,7 +279,81 @@ class FleetTest {
         }
     }
 
+    /**
+     * Fleet-wide admission: a user's console session runs on one gateway; an administrator revokes the user on
+     * another. The session ends (4403) and the same token is refused on the first gateway too. A single-use token
+     * (jti) that opened a session on one gateway is refused by the other.
+     */
+    @Test
+    void aRevocationOnOneGatewayClosesTheSessionOnAnotherAndAJtiIsSpentFleetWide() throws Exception {
+        String url = PgSetup.freshDatabase("fleet_revoke");
+        Path dir = ApiFixture.tempStore();
+        List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
+        try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
+             BareVm vm = BareVm.start("revoke")) {
+            for (int i = 0; i < 2; i++) {
+                gateways.set(i, GatewayProcess.start(config(dir, "g" + i, url, List.of(vm), hook.url()),
+                        dir.resolve("g" + i + ".log")));
+            }
+            String token = ApiFixture.token("alice", "acme", null);
+            java.net.URI console = java.net.URI.create("ws://" + gateways.get(1).uri.getAuthority() + "/vnc/vm0");
+            Map<String, String> headers = Map.of("Origin", "http://localhost", "Authorization", "Bearer " + token);
+            try (tmc.testkit.WebSocketTransport ws = tmc.testkit.WebSocketTransport.connect(console, headers,
+                    new ArrayList<>())) {
+                // Read the server's ProtocolVersion: the client reads on, so the close frame will reach it.
+                assertEquals("RFB 003.008\n", new String(ws.in().readNBytes(12), StandardCharsets.US_ASCII));
+                ApiFixture.await("the session is up on g1", T, () -> {
+                    try {
+                        return call(gateways.get(1), "GET", "/sessions", null).path("sessions").size() == 1;
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+                JsonNode r = call(gateways.get(0), "DELETE", "/sessions?user=alice&tenant=acme", null);
+                assertEquals(0, r.path("closed").asInt(), "g0 had no session of alice's");
+                tmc.testkit.WebSocketTransport.Close close = ws.awaitClose(Duration.ofSeconds(10));
+                assertEquals("4403 session revoked by an administrator", close.code() + " " + close.reason());
+            }
+            try (tmc.testkit.WebSocketTransport again = tmc.testkit.WebSocketTransport.connect(console, headers,
+                    new ArrayList<>())) {
+                tmc.testkit.WebSocketTransport.Close close = again.awaitClose(Duration.ofSeconds(10));
+                assertEquals("4401 the user's tokens were revoked by an administrator", close.code() + " "
+                        + close.reason());
+            }
+
+            String once = singleUse("bob", "fleet-once-1");
+            Map<String, String> onceHeaders = Map.of("Origin", "http://localhost", "Authorization", "Bearer " + once);
+            try (tmc.testkit.WebSocketTransport first = tmc.testkit.WebSocketTransport.connect(java.net.URI.create(
+                    "ws://" + gateways.get(0).uri.getAuthority() + "/vnc/vm0"), onceHeaders, new ArrayList<>())) {
+                assertEquals("RFB 003.008\n", new String(first.in().readNBytes(12), StandardCharsets.US_ASCII));
+                try (tmc.testkit.WebSocketTransport second = tmc.testkit.WebSocketTransport.connect(console,
+                        onceHeaders, new ArrayList<>())) {
+                    tmc.testkit.WebSocketTransport.Close close = second.awaitClose(Duration.ofSeconds(10));
+                    assertEquals("4401 token already used (jti is single-use)", close.code() + " " + close.reason());
+                }
+            }
+        } finally {
+            gateways.forEach(g -> {
+                if (g != null) {
+                    g.close();
+                }
+            });
+        }
+    }
+
     // ===== helpers =====
+
+    /** A tenant token with a jti (single-use). */
+    static String singleUse(String subject, String jti) throws Exception {
+        com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer(ApiFixture.ISSUER)
+                .audience(ApiFixture.AUDIENCE).subject(subject).jwtID(jti).claim("tenant", "acme")
+                .issueTime(new java.util.Date())
+                .expirationTime(java.util.Date.from(java.time.Instant.now().plusSeconds(600))).build();
+        com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256), claims);
+        jwt.sign(new com.nimbusds.jose.crypto.MACSigner(ApiFixture.SECRET.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
+    }
 
     static Path config(Path dir, String node, String pgUrl, List<BareVm> vms, String hookUrl) throws Exception {
         List<ApiFixture.Vm> list = new ArrayList<>();
