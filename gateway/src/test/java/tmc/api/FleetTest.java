@@ -95,11 +95,7 @@ class FleetTest {
             for (int i = 0; i < vmCount; i++) {
                 vms.add(BareVm.start("fleet-" + i));
             }
-            List<Path> configs = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                configs.add(config(dir, "g" + i, url, vms, hook.url()));
-                gateways.set(i, GatewayProcess.start(configs.get(i), dir.resolve("g" + i + ".log")));
-            }
+            startGateways(gateways, dir, url, vms, hook);
             awaitAllOwnedAndConnected(url, gateways, vmCount);
 
             SseClient sse = SseClient.open(http, gateways.get(2), null);
@@ -224,10 +220,7 @@ class FleetTest {
         List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
         try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
              BareVm vm = BareVm.start("stale")) {
-            for (int i = 0; i < 2; i++) {
-                gateways.set(i, GatewayProcess.start(config(dir, "g" + i, url, List.of(vm), hook.url()),
-                        dir.resolve("g" + i + ".log")));
-            }
+            startGateways(gateways, dir, url, List.of(vm), hook);
             awaitAllOwnedAndConnected(url, gateways, 1);
             String owner = owners(url).get("vm0");
             long epoch = Long.parseLong(query(url, "select epoch from tmc_lease where name = 'vm:vm0'").get(0));
@@ -291,10 +284,7 @@ class FleetTest {
         List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
         try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
              BareVm vm = BareVm.start("revoke")) {
-            for (int i = 0; i < 2; i++) {
-                gateways.set(i, GatewayProcess.start(config(dir, "g" + i, url, List.of(vm), hook.url()),
-                        dir.resolve("g" + i + ".log")));
-            }
+            startGateways(gateways, dir, url, List.of(vm), hook);
             String token = ApiFixture.token("alice", "acme", null);
             java.net.URI console = java.net.URI.create("ws://" + gateways.get(1).uri.getAuthority() + "/vnc/vm0");
             Map<String, String> headers = Map.of("Origin", "http://localhost", "Authorization", "Bearer " + token);
@@ -342,6 +332,15 @@ class FleetTest {
     }
 
     // ===== helpers =====
+
+    /** Starts gateways g0, g1, ... one after the other, into {@code gateways} (so that finally can stop them). */
+    static void startGateways(List<GatewayProcess> gateways, Path dir, String url, List<BareVm> vms,
+                              ApiFixture.WebhookReceiver hook) throws Exception {
+        for (int i = 0; i < gateways.size(); i++) {
+            gateways.set(i, GatewayProcess.start(config(dir, "g" + i, url, vms, hook.url()),
+                    dir.resolve("g" + i + ".log")));
+        }
+    }
 
     /** A tenant token with a jti (single-use). */
     static String singleUse(String subject, String jti) throws Exception {

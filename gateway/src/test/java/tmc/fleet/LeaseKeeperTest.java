@@ -73,16 +73,26 @@ class LeaseKeeperTest {
         return new LeaseKeeper(Leases.on(db), clock, node, TTL);
     }
 
+    /** One gateway of a test: its own clock, its keeper, and what its holder of {@code lease} heard. */
+    record Gw(TestClock clock, LeaseKeeper keeper, Recorder seen) {
+    }
+
+    Gw gateway(String node, TestClock clock, String lease) {
+        Gw g = new Gw(clock, keeper(node, clock), new Recorder());
+        g.keeper().want(lease, g.seen());
+        return g;
+    }
+
     @Test
     void oneOwnerAtATimeAndTakeOverOnlyAfterExpiry() {
-        TestClock ca = new TestClock(T0);
-        TestClock cb = new TestClock(T0);
-        LeaseKeeper a = keeper("a", ca);
-        LeaseKeeper b = keeper("b", cb);
-        Recorder ra = new Recorder();
-        Recorder rb = new Recorder();
-        a.want("vm:1", ra);
-        b.want("vm:1", rb);
+        Gw ga = gateway("a", new TestClock(T0), "vm:1");
+        Gw gb = gateway("b", new TestClock(T0), "vm:1");
+        LeaseKeeper a = ga.keeper();
+        LeaseKeeper b = gb.keeper();
+        TestClock ca = ga.clock();
+        TestClock cb = gb.clock();
+        Recorder ra = ga.seen();
+        Recorder rb = gb.seen();
 
         a.tick();
         b.tick();
@@ -201,17 +211,13 @@ class LeaseKeeperTest {
     @Test
     void closingReleasesSoAnotherTakesOverWithoutWaiting() {
         TestClock c = new TestClock(T0);
-        LeaseKeeper a = keeper("a", c);
-        LeaseKeeper b = keeper("b", c);
-        Recorder ra = new Recorder();
-        Recorder rb = new Recorder();
-        a.want("vm:c", ra);
-        b.want("vm:c", rb);
-        a.tick();
-        a.close();
-        assertEquals(List.of("+vm:c@1", "-vm:c@1"), ra.log);
-        b.tick();
-        assertEquals(List.of("+vm:c@2"), rb.log);
+        Gw a = gateway("a", c, "vm:c");
+        Gw b = gateway("b", c, "vm:c");
+        a.keeper().tick();
+        a.keeper().close();
+        assertEquals(List.of("+vm:c@1", "-vm:c@1"), a.seen().log);
+        b.keeper().tick();
+        assertEquals(List.of("+vm:c@2"), b.seen().log);
     }
 
     static Message message(String id) {
