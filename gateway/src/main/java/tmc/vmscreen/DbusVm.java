@@ -143,8 +143,10 @@ public final class DbusVm implements AutoCloseable {
             VmScreen s;
             try {
                 s = VmScreen.attach(qmpSocket, id, ATTACH_TIMEOUT);
-            } catch (IOException e) {
-                LOG.log(Level.FINE, "VM " + id + ": D-Bus display not reachable: " + e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                // Whatever went wrong with this attempt, the VM stays supervised: try again with backoff.
+                LOG.log(e instanceof IOException ? Level.FINE : Level.WARNING,
+                        "VM " + id + ": D-Bus display not reachable: " + e.getMessage(), e);
                 if (!pause(backoff + ThreadLocalRandom.current().nextLong(backoff / 2 + 1))) return;
                 backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
                 continue;

@@ -247,11 +247,17 @@ final class VmOverlays {
 
     /** The guest's pixels of {@code r} with every overlay over them, bottom to top, into the composite. */
     private Rect compose(Rect r) {
-        Rect area = r.intersection(composite.bounds());
-        if (area != null) area = area.intersection(guest.bounds());
-        if (area == null) return null;
-        int[] px = new int[area.width() * area.height()];
-        guest.read(area, px);
+        Rect area;
+        int[] px;
+        // QEMU's threads resize the guest's picture whenever the guest switches modes: its size and its pixels are
+        // read under its own lock, in one go (the lock order is always overlays, then the guest's picture).
+        synchronized (guest) {
+            area = r.intersection(composite.bounds());
+            if (area != null) area = area.intersection(guest.bounds());
+            if (area == null) return null;
+            px = new int[area.width() * area.height()];
+            guest.read(area, px);
+        }
         for (Placed p : overlays) {
             Rect o = p.at().intersection(area);
             if (o == null) continue;

@@ -40,19 +40,29 @@ public final class VmScreen implements AutoCloseable {
         VmScreen screen = new VmScreen(name);
         try {
             screen.display = DbusDisplay.attach(qmpSocket, 0, screen.forwarder, timeout);
+            screen.wire();
         } catch (IOException | RuntimeException e) {
+            // The QMP socket admits one client: an attempt that failed half-way must let go of it.
+            if (screen.display != null) screen.display.close();
             screen.timers.shutdownNow();
             throw e;
         }
-        // Viewers see the composite: the guest's picture with the messages over it.
-        screen.overlays = new VmOverlays(screen.display.framebuffer(), screen.timers, System::currentTimeMillis);
-        screen.desktop = new RfbDesktop(screen.overlays.composite(), name,
-                client -> new ViewerInput(screen.overlays, screen.new Guest(), client));
-        screen.desktop.setLossless(screen.overlays::underAMessage);
-        screen.overlays.attach(screen.desktop);
-        screen.forwarder.overlays = screen.overlays;
-        screen.forwarder.desktop = screen.desktop;
         return screen;
+    }
+
+    /** The compositor and the RFB server over the attached display, and the display's events routed to them. */
+    private void wire() {
+        // Viewers see the composite: the guest's picture with the messages over it.
+        overlays = new VmOverlays(display.framebuffer(), timers, System::currentTimeMillis);
+        desktop = new RfbDesktop(overlays.composite(), name,
+                client -> new ViewerInput(overlays, new Guest(), client));
+        desktop.setLossless(overlays::underAMessage);
+        overlays.attach(desktop);
+        forwarder.overlays = overlays;
+        forwarder.desktop = desktop;
+        // A mode switch while the above was wired (QEMU's BIOS picture, then the guest's text mode) went to nobody:
+        // take the guest's picture as it is now.
+        overlays.guestResized();
     }
 
     /** The picture as the viewers get it (guest plus messages). */
