@@ -183,7 +183,7 @@ public final class VncEndpoint implements FrameHandler {
         LOG.info("session={} event=admitted user={} tenant={} vm={} view_only={} remote={}", id, safe(info.user()),
                 safe(info.tenant()), vm.id(), info.viewOnly(), remote);
         r.start();
-        keepAlive(r);
+        keepAlive(r::isEnded, r::close);
     }
 
     /** A D-Bus display VM: the browser speaks RFB to the gateway's own server for it (docs/dbus-display.md). */
@@ -213,6 +213,10 @@ public final class VncEndpoint implements FrameHandler {
             LOG.info("session={} event=closed vm={} bytes_from_browser={} bytes_to_browser={}", id, vm.id(),
                     bridge.bytesFromBrowser(), bridge.bytesToBrowser());
         });
+        keepAlive(bridge::isEnded, (status, detail) -> {
+            LOG.info("session={} event=closing vm={} detail=\"{}\"", id, vm.id(), detail);
+            bridge.close(status);
+        });
     }
 
     @Override
@@ -228,7 +232,10 @@ public final class VncEndpoint implements FrameHandler {
                 }
                 case OpCode.PING -> session.sendFrame(new Frame(OpCode.PONG, true, frame.getPayload()),
                         Callback.from(() -> next(callback), callback::failed), false);
-                case OpCode.PONG -> next(callback);
+                case OpCode.PONG -> {
+                    pings.answered(frame.getPayload(), System.nanoTime());
+                    next(callback);
+                }
                 default -> callback.succeeded();
             }
             return;
@@ -301,7 +308,8 @@ public final class VncEndpoint implements FrameHandler {
      * (RFC 6455 allows them as heartbeats) would let a client that never reads keep its session, and a VM
      * connection, for ever.
      */
-    private void keepAlive(RfbRelay r) {
+    private void keepAlive(java.util.function.BooleanSupplier ended,
+            java.util.function.BiConsumer<CloseStatus, String> close) {
         long interval = config.limits().pingInterval().toMillis();
         if (interval <= 0) {
             return;
@@ -310,14 +318,14 @@ public final class VncEndpoint implements FrameHandler {
         ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
         task[0] = timer.scheduleAtFixedRate(() -> {
             CoreSession s = session;
-            if (r.isEnded() || !s.isOutputOpen()) {
+            if (ended.getAsBoolean() || !s.isOutputOpen()) {
                 task[0].cancel(false);
                 return;
             }
             long now = System.nanoTime();
             if (pings.silentFor(now) > TimeUnit.MILLISECONDS.toNanos(3 * interval)) {
                 task[0].cancel(false);
-                r.close(new CloseStatus(CloseStatus.GOING_AWAY, "the browser stopped answering pings"),
+                close.accept(new CloseStatus(CloseStatus.GOING_AWAY, "the browser stopped answering pings"),
                         "no pong for " + 3 * interval + " ms");
                 return;
             }
