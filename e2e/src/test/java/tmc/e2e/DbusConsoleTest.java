@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import tmc.pixels.Framebuffer;
 import tmc.testkit.InputEvent;
@@ -23,7 +24,7 @@ import tmc.vmscreen.VmScreen;
  * The tenant console (noVNC in Debian's Chromium) on a VM running Debian's stock QEMU 7.2 with the D-Bus display,
  * no patch anywhere: the canvas shows the VM's picture; a message posted to the admin API shows in it exactly as the
  * gateway composited it; a click on its button in the browser answers it, and the guest's input log never sees that
- * click.
+ * click; keys typed in the console reach the guest exactly.
  */
 class DbusConsoleTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -75,6 +76,12 @@ class DbusConsoleTest {
             vm.serial().awaitInput(mark, e -> e.code() == InputEvent.BTN_LEFT && e.value() == 0, WAIT);
             assertEquals(List.of(1, 0), vm.inputEventsSince(mark).stream().filter(InputEvent::isButton)
                     .map(InputEvent::value).toList(), "the answering click never reached the guest");
+
+            // Keys typed in the console (noVNC sends QEMU extended key events: scancodes) reach the guest exactly.
+            int keys = vm.mark();
+            new Actions(browser.driver).sendKeys("hello").perform();
+            vm.serial().awaitInput(keys, e -> e.isKey() && e.code() == InputEvent.KEY_O && e.value() == 0, WAIT);
+            assertEquals(InputEvent.HELLO, InputEvent.keyTransitions(vm.inputEventsSince(keys)));
         }
     }
 

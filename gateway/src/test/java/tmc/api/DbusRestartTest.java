@@ -51,7 +51,7 @@ class DbusRestartTest {
                          "severity": "warning", "modal": true, "ttlSeconds": 600,
                          "buttons": [{"id": "ok", "label": "OK"}, {"id": "later", "label": "Later",
                          "cancel": true}]}""").path("id").asText();
-                before.awaitFrame(c -> changed(guest, c.pixels()) > 10_000, T);
+                before.awaitFrame(c -> c.pixelsDifferingFrom(guest) > 10_000, T);
                 awaitState(g, id, "shown");
                 shown = before.pixels();
                 g.kill9();
@@ -86,14 +86,6 @@ class DbusRestartTest {
                 null);
     }
 
-    private static int changed(int[] a, int[] b) {
-        if (a.length != b.length) return Integer.MAX_VALUE;
-        int n = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] != b[i]) n++;
-        }
-        return n;
-    }
 
     private JsonNode api(GatewayProcess g, String method, String path, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(g.uri.resolve("/api/v1" + path))

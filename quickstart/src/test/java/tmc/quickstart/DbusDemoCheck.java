@@ -54,7 +54,7 @@ final class DbusDemoCheck {
                      "buttons": [{"id": "ok", "label": "OK"}, {"id": "later", "label": "Later", "cancel": true}]}
                     """.formatted(id));
             // The message is drawn over the guest's picture, the same for the browser and the native viewer.
-            browser.awaitFrame(c -> changed(before, c.pixels()) > 10_000, T);
+            browser.awaitFrame(c -> c.pixelsDifferingFrom(before) > 10_000, T);
             awaitState(info, message, "shown");
             awaitSame(browser, viewer);
 
@@ -88,14 +88,6 @@ final class DbusDemoCheck {
         return false;
     }
 
-    private static int changed(int[] a, int[] b) {
-        if (a.length != b.length) return Integer.MAX_VALUE;
-        int n = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] != b[i]) n++;
-        }
-        return n;
-    }
 
     private static String post(JsonNode info, String body) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(api(info, "/messages"))

@@ -16,6 +16,12 @@ public record InputEvent(String device, String time, int type, int code, int val
     public static final int KEY_ENTER = 28;
     public static final int KEY_ESC = 1;
     public static final int KEY_F12 = 88;
+    /** The letters of "hello" and "a", which the typing proofs send. */
+    public static final int KEY_A = 30;
+    public static final int KEY_E = 18;
+    public static final int KEY_H = 35;
+    public static final int KEY_L = 38;
+    public static final int KEY_O = 24;
 
     private static final Pattern LINE =
             Pattern.compile("input (\\S+) (\\S+) type=(\\d+) code=(\\d+) value=(-?\\d+)");
@@ -32,6 +38,15 @@ public record InputEvent(String device, String time, int type, int code, int val
     public boolean isKey() {
         return type == EV_KEY;
     }
+
+    /** The key transitions (not buttons) among {@code events}, each as "code/value" (value 1 press, 0 release). */
+    public static java.util.List<String> keyTransitions(java.util.List<InputEvent> events) {
+        return events.stream().filter(e -> e.isKey() && !e.isButton()).map(e -> e.code() + "/" + e.value()).toList();
+    }
+
+    /** "hello" typed once, as {@link #keyTransitions} lists it. */
+    public static final java.util.List<String> HELLO = java.util.List.of(KEY_H + "/1", KEY_H + "/0", KEY_E + "/1",
+            KEY_E + "/0", KEY_L + "/1", KEY_L + "/0", KEY_L + "/1", KEY_L + "/0", KEY_O + "/1", KEY_O + "/0");
 
     /** A mouse button transition (codes 0x110..0x117). */
     public boolean isButton() {

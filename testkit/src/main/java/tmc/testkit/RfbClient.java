@@ -586,6 +586,16 @@ public final class RfbClient implements AutoCloseable {
         return pixels.clone();
     }
 
+    /** How many pixels differ from {@code reference} (a picture of the same size), or MAX_VALUE if the size differs. */
+    public synchronized int pixelsDifferingFrom(int[] reference) {
+        if (reference.length != pixels.length) return Integer.MAX_VALUE;
+        int n = 0;
+        for (int i = 0; i < pixels.length; i++) {
+            if (pixels[i] != reference[i]) n++;
+        }
+        return n;
+    }
+
     /** The last cursor shape the server sent (ARGB, row-major), or null; see {@link #cursorRect()}. */
     public synchronized int[] cursor() {
         return cursor == null ? null : cursor.clone();
