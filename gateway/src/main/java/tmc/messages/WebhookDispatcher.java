@@ -132,6 +132,15 @@ public final class WebhookDispatcher implements AutoCloseable {
     }
 
     public WebhookDispatcher start() {
+        // A URL seen for the first time starts from now: decided here, before the API serves, so that no event
+        // committed between this call and the worker's first run is skipped.
+        for (Worker w : workers) {
+            try {
+                store.initWebhookCursor(w.target.url().toString(), store.lastOutboxSeq());
+            } catch (RuntimeException e) {
+                LOG.warning("webhook " + w.target.label() + ": cannot set its cursor yet: " + e.getMessage());
+            }
+        }
         for (Worker w : workers) {
             if (keeper != null) {
                 keeper.want(w.lease(), new LeaseKeeper.Holder() {

@@ -358,6 +358,26 @@ public final class Store implements AutoCloseable {
         setWebhookCursor(url, seq, null);
     }
 
+    /** Records {@code seq} as {@code url}'s cursor unless it has one (another gateway may have set it first). */
+    public void initWebhookCursor(String url, long seq) {
+        try {
+            tx(c -> {
+                try (PreparedStatement ps = c.prepareStatement("insert into tmc_webhook_cursor (url, last_seq)"
+                        + " select ?, ? where not exists (select 1 from tmc_webhook_cursor where url = ?)")) {
+                    ps.setString(1, url);
+                    ps.setLong(2, seq);
+                    ps.setString(3, url);
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+        } catch (StoreException e) {
+            if (!(e.getCause() instanceof SQLException s && "23505".equals(s.getSQLState()))) {
+                throw e;
+            }
+        }
+    }
+
     /** Saves how far {@code url} got, if {@code fence} (null: none) still holds; else {@link Fence.LostException}. */
     public void setWebhookCursor(String url, long seq, Fence fence) {
         tx(c -> {
