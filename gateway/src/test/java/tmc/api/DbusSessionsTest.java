@@ -90,6 +90,12 @@ class DbusSessionsTest {
 
             // Modal: a typed key stays with the message; Enter from the other browser answers it.
             one.tap('a');
+            // The two browsers are two sockets: Enter must not overtake the a. The gateway reads a viewer's messages
+            // in order on one thread, so its answer to a full update request asked after the a means the a was dealt with.
+            int asked = one.mark();
+            one.requestUpdate(false);
+            one.awaitFrame(c -> c.updatesSince(asked).stream().mapToLong(u -> u.rects().stream()
+                    .mapToLong(rect -> (long) rect.width() * rect.height()).sum()).sum() >= (long) c.width() * c.height(), T);
             two.tap(XK_RETURN);
             ApiFixture.await("answered", T, () -> f.messages.service().deliveries(id).get(0).state().wire()
                     .equals("answered"));
