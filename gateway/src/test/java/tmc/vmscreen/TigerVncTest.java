@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import tmc.testkit.TestEnv;
+import tmc.testkit.TigerVncViewer;
 
 /**
  * TigerVNC's vncviewer (Debian's tigervnc-viewer, under Xvfb) as a native viewer of the gateway's RFB server for a
@@ -26,42 +27,29 @@ class TigerVncTest {
 
     @Test
     void tigerVncStaysConnectedThroughEveryKindOfUpdate() throws Exception {
-        Path log = TestEnv.buildDir().resolve("tigervnc.log");
-        try (ScreenFixture f = ScreenFixture.start("tigervnc", WAIT)) {
-            int display = 90 + (int) (ProcessHandle.current().pid() % 500);
-            Process xvfb = new ProcessBuilder("Xvfb", ":" + display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-                    .redirectErrorStream(true).redirectOutput(TestEnv.buildDir().resolve("xvfb.log").toFile()).start();
-            Process viewer = null;
-            try {
-                ProcessBuilder pb = new ProcessBuilder("vncviewer", "-SecurityTypes", "None", "-PreferredEncoding",
-                        "Tight", "-QualityLevel", "6", "-AutoSelect=0", "-Shared",
-                        "127.0.0.1::" + f.listener.port())
-                        .redirectErrorStream(true).redirectOutput(log.toFile());
-                pb.environment().put("DISPLAY", ":" + display);
-                viewer = pb.start();
-                await(f, "vncviewer connected", () -> f.screen.desktop().clientCount() == 2);
-                // The guest's text screen compresses to a few kilobytes with Tight's zlib.
-                await(f, "vncviewer got the first picture", () -> sent(f) > 1000);
+        try (ScreenFixture f = ScreenFixture.start("tigervnc", WAIT);
+                // its own Xvfb, waited for (-displayfd): a viewer started before its X server fails to open the display
+                TigerVncViewer viewer = TigerVncViewer.start(f.listener.port(),
+                        TestEnv.buildDir().resolve("tigervnc"), "-PreferredEncoding=Tight", "-QualityLevel=6",
+                        "-AutoSelect=0")) {
+            await(f, viewer, "vncviewer connected", () -> f.screen.desktop().clientCount() == 2);
+            // The guest's text screen compresses to a few kilobytes with Tight's zlib.
+            await(f, viewer, "vncviewer got the first picture", () -> sent(f) > 1000);
 
-                long before = sent(f);
-                f.vm.serial().command("say tigervnc-sees-this", WAIT);
-                await(f, "the guest's change", () -> sent(f) > before);
+            long before = sent(f);
+            f.vm.serial().command("say tigervnc-sees-this", WAIT);
+            await(f, viewer, "the guest's change", () -> sent(f) > before);
 
-                long beforeMessage = sent(f);
-                f.screen.overlayCommands().execute("vnc-overlay-add", photo(f.screen.picture().width() / 2,
-                        f.screen.picture().height() / 2), WAIT);
-                await(f, "the message", () -> sent(f) > beforeMessage + 1000);
+            long beforeMessage = sent(f);
+            f.screen.overlayCommands().execute("vnc-overlay-add", photo(f.screen.picture().width() / 2,
+                    f.screen.picture().height() / 2), WAIT);
+            await(f, viewer, "the message", () -> sent(f) > beforeMessage + 1000);
 
-                f.vm.setResolution(800, 600);
-                long beforeResize = sent(f);
-                await(f, "the new resolution", () -> sent(f) > beforeResize + 200);
-                assertTrue(viewer.isAlive(), "vncviewer still running: " + Files.readString(log));
-                assertEquals(2, f.screen.desktop().clientCount(), "vncviewer still connected: "
-                        + Files.readString(log));
-            } finally {
-                if (viewer != null) viewer.destroy();
-                xvfb.destroy();
-            }
+            f.vm.setResolution(800, 600);
+            long beforeResize = sent(f);
+            await(f, viewer, "the new resolution", () -> sent(f) > beforeResize + 200);
+            assertTrue(viewer.isAlive(), "vncviewer still running: " + viewer.logText());
+            assertEquals(2, f.screen.desktop().clientCount(), "vncviewer still connected: " + viewer.logText());
         }
     }
 
@@ -88,9 +76,10 @@ class TigerVncTest {
         return a;
     }
 
-    private static void await(ScreenFixture f, String what, BooleanSupplier condition) throws InterruptedException {
+    private static void await(ScreenFixture f, TigerVncViewer viewer, String what, BooleanSupplier condition)
+            throws InterruptedException {
         if (!f.screen.desktop().awaitProgress(condition, WAIT)) {
-            throw new AssertionError(what + " not seen within " + WAIT);
+            throw new AssertionError(what + " not seen within " + WAIT + "; vncviewer: " + viewer.logText());
         }
     }
 }
