@@ -3,10 +3,11 @@
 set -euo pipefail
 # build: maven, the QEMU build (qemu-patch/build.sh), the test guest (scripts/build-guest.sh)
 # run: fonts for the message renderer (CJK too), openssl for the demo's tokens
-# test: Chromium + driver for the browser tests, PostgreSQL for the store tests; bench: websockify
+# test: Chromium + driver for the browser tests, PostgreSQL for the store tests, HAProxy for the fleet's load balancer
+# tests and TMC_DEMO_GATEWAYS; bench: websockify
 # qemu-patch tests: TigerVNC's viewer under Xvfb (screenshots with xwd, clicks with xdotool), certtool for VeNCrypt
 PKGS="maven git make gcc cpio xz-utils dpkg-dev busybox-static openssl curl jq fonts-noto-cjk fonts-dejavu-core
-      chromium chromium-driver postgresql websockify
+      chromium chromium-driver postgresql haproxy websockify
       libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev pkg-config flex bison ninja-build python3-venv ccache nettle-dev
       libjpeg62-turbo-dev libpng-dev libgnutls28-dev libsasl2-dev
       tigervnc-viewer xvfb xdotool x11-apps gnutls-bin

@@ -97,6 +97,7 @@ public final class ConfigLoader {
                 throw new ConfigException("TMC_LISTEN_PORT: expected 0-65535");
             }
         }
+        TrustedProxies trustedProxies = trustedProxies(listen);
         listen.noOthers();
 
         List<String> origins = new ArrayList<>();
@@ -125,7 +126,33 @@ public final class ConfigLoader {
         Limits limits = limits(Obj.optional(root, "limits"));
         List<VmConfig> vms = vms(root.get("vms"));
         return new GatewayConfig(host, port, origins, allowMissingOrigin, jwt, limits, vms, sections, adminJwt,
-                ticketTtl);
+                ticketTtl, trustedProxies);
+    }
+
+    /** {@code listen.trustedProxies}: addresses or CIDR blocks of the load balancers in front (X-Forwarded-For). */
+    private static TrustedProxies trustedProxies(Obj listen) throws ConfigException {
+        JsonNode n = listen.node.get("trustedProxies");
+        if (n == null) {
+            return TrustedProxies.NONE;
+        }
+        listen.seen.add("trustedProxies");
+        if (!n.isArray()) {
+            throw new ConfigException("listen.trustedProxies: expected a list of IP addresses or CIDR blocks");
+        }
+        List<String> entries = new ArrayList<>();
+        for (int i = 0; i < n.size(); i++) {
+            String field = "listen.trustedProxies[" + i + "]";
+            if (!n.get(i).isTextual()) {
+                throw new ConfigException(field + ": expected an IP address or a CIDR block, got " + n.get(i));
+            }
+            try {
+                TrustedProxies.parse(List.of(n.get(i).asText()));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(field + ": " + e.getMessage());
+            }
+            entries.add(n.get(i).asText());
+        }
+        return TrustedProxies.parse(entries);
     }
 
     private JwtSettings jwt(Obj o) throws ConfigException {

@@ -19,10 +19,11 @@ import tmc.auth.JwtSettings;
  *                           parts of the gateway that own them
  * @param adminJwt           the admins' trust domain: their own audience, optionally their own issuer and keys
  * @param ticketTtl          how long a ticket (the stand-in for a token in a WebSocket or EventSource URL) lives
+ * @param trustedProxies     the load balancers whose X-Forwarded-For names the client ({@code listen.trustedProxies})
  */
 public record GatewayConfig(String host, int port, List<String> allowedOrigins, boolean allowMissingOrigin,
         JwtSettings jwt, Limits limits, List<VmConfig> vms, Map<String, JsonNode> sections, JwtSettings adminJwt,
-        Duration ticketTtl) {
+        Duration ticketTtl, TrustedProxies trustedProxies) {
 
     public static final Duration DEFAULT_TICKET_TTL = Duration.ofSeconds(20);
 
@@ -37,7 +38,7 @@ public record GatewayConfig(String host, int port, List<String> allowedOrigins, 
             JwtSettings jwt, Limits limits, List<VmConfig> vms, Map<String, JsonNode> sections) {
         this(host, port, allowedOrigins, allowMissingOrigin, jwt, limits, vms, sections,
                 jwt.withTrust(jwt.issuer(), jwt.audience() + "-admin", jwt.hs256Secret(), jwt.jwksUrl()),
-                DEFAULT_TICKET_TTL);
+                DEFAULT_TICKET_TTL, TrustedProxies.NONE);
     }
 
     public Optional<VmConfig> vm(String id) {
@@ -51,21 +52,21 @@ public record GatewayConfig(String host, int port, List<String> allowedOrigins, 
 
     public GatewayConfig withPort(int newPort) {
         return new GatewayConfig(host, newPort, allowedOrigins, allowMissingOrigin, jwt, limits, vms, sections, adminJwt,
-                ticketTtl);
+                ticketTtl, trustedProxies);
     }
 
     public GatewayConfig withVms(List<VmConfig> newVms) {
         return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, jwt, limits, newVms, sections, adminJwt,
-                ticketTtl);
+                ticketTtl, trustedProxies);
     }
 
     public GatewayConfig withLimits(Limits newLimits) {
         return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, jwt, newLimits, vms, sections, adminJwt,
-                ticketTtl);
+                ticketTtl, trustedProxies);
     }
 
     public GatewayConfig withJwt(JwtSettings newJwt) {
         return new GatewayConfig(host, port, allowedOrigins, allowMissingOrigin, newJwt, limits, vms, sections,
-                adminJwt, ticketTtl);
+                adminJwt, ticketTtl, trustedProxies);
     }
 }

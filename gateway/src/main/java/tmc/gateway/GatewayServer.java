@@ -185,6 +185,9 @@ public final class GatewayServer implements AutoCloseable {
         // rather than an HTTP 414/431 the browser's script cannot see.
         http.setRequestHeaderSize(16 * 1024 + 2 * config.jwt().maxTokenBytes());
         http.setSendServerVersion(false);
+        if (!config.trustedProxies().isEmpty()) { // the client's address from a load balancer's X-Forwarded-For
+            http.addCustomizer(new ForwardedFor(config.trustedProxies()));
+        }
         connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.host());
         connector.setPort(config.port());

@@ -43,7 +43,7 @@ final class VncUpgradeServlet extends HttpServlet {
         }
         String id = sessionId();
         Admission.Decision decision = admission.decide(request, vmId);
-        String remote = request.getRemoteAddr() + ":" + request.getRemotePort();
+        String remote = ForwardedFor.describe(request);
         VncEndpoint endpoint = new VncEndpoint(id, vmId, decision, remote, config, registry, timer);
         VncEndpoint.upgrade(request, response, endpoint);
     }

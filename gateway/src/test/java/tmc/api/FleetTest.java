@@ -66,7 +66,7 @@ class FleetTest {
                     gateways.add(f.get(120, TimeUnit.SECONDS));
                 }
                 for (GatewayProcess g : gateways) {
-                    assertEquals(0, call(g, "GET", "/vms", null).path("vms").size());
+                    assertEquals(0, g.call("GET", "/vms", null).path("vms").size());
                 }
                 // Each migration applied once, successfully; the history shows no failed attempt.
                 assertEquals(List.of("1:true", "2:true", "3:true"), query(url, "select version || ':' || success from"
@@ -98,12 +98,12 @@ class FleetTest {
             startGateways(gateways, dir, url, vms, hook);
             awaitAllOwnedAndConnected(url, gateways, vmCount);
 
-            SseClient sse = SseClient.open(http, gateways.get(2), null);
+            SseClient sse = SseClient.open(gateways.get(2).uri, "0");
             StringBuilder targets = new StringBuilder();
             for (int i = 0; i < vmCount; i++) {
                 targets.append(i == 0 ? "" : ",").append("\"vm").append(i).append('"');
             }
-            String id = call(gateways.get(0), "POST", "/messages", "{\"vms\": [" + targets
+            String id = gateways.get(0).call("POST", "/messages", "{\"vms\": [" + targets
                     + "], \"title\": \"Fleet broadcast\", \"ttlSeconds\": 600}").path("id").asText();
             String ov = "tmc-" + id;
             for (int i = 0; i < vmCount; i++) {
@@ -190,9 +190,8 @@ class FleetTest {
             // SSE: the client that left g2 comes back to another gateway with Last-Event-ID; together it saw all.
             assertTrue(sse.lastId() != null && Long.parseLong(sse.lastId()) < last, "left before the end");
             GatewayProcess other = alive.get(alive.get(0) == gateways.get(2) ? 1 : 0);
-            SseClient again = SseClient.open(http, other, sse.lastId());
-            ApiFixture.await("SSE catches up on " + other.uri, T, () -> again.lastId() != null
-                    && Long.parseLong(again.lastId()) >= last);
+            SseClient again = SseClient.open(other.uri, sse.lastId());
+            again.awaitId(last, T);
             again.close();
             Set<Long> seen = new TreeSet<>(sse.ids());
             seen.addAll(again.ids());
@@ -294,12 +293,12 @@ class FleetTest {
                 assertEquals("RFB 003.008\n", new String(ws.in().readNBytes(12), StandardCharsets.US_ASCII));
                 ApiFixture.await("the session is up on g1", T, () -> {
                     try {
-                        return call(gateways.get(1), "GET", "/sessions", null).path("sessions").size() == 1;
+                        return gateways.get(1).call("GET", "/sessions", null).path("sessions").size() == 1;
                     } catch (Exception e) {
                         return false;
                     }
                 });
-                JsonNode r = call(gateways.get(0), "DELETE", "/sessions?user=alice&tenant=acme", null);
+                JsonNode r = gateways.get(0).call("DELETE", "/sessions?user=alice&tenant=acme", null);
                 assertEquals(0, r.path("closed").asInt(), "g0 had no session of alice's");
                 tmc.testkit.WebSocketTransport.Close close = ws.awaitClose(Duration.ofSeconds(10));
                 assertEquals("4403 session revoked by an administrator", close.code() + " " + close.reason());
@@ -368,22 +367,10 @@ class FleetTest {
         return p;
     }
 
-    JsonNode call(GatewayProcess g, String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(g.uri.resolve("/api/v1" + path))
-                .header("Authorization", "Bearer " + ApiFixture.admin()).timeout(Duration.ofSeconds(30));
-        if (body != null) {
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertTrue(r.statusCode() < 300, method + " " + path + ": " + r.statusCode() + " " + r.body());
-        return ApiFixture.JSON.readTree(r.body());
-    }
 
     Map<String, String> deliveryStates(GatewayProcess g, String id) throws Exception {
         Map<String, String> out = new LinkedHashMap<>();
-        for (JsonNode d : call(g, "GET", "/messages/" + id, null).path("deliveries")) {
+        for (JsonNode d : g.call("GET", "/messages/" + id, null).path("deliveries")) {
             out.put(d.path("vm").asText(), d.path("state").asText());
         }
         return out;
@@ -420,7 +407,7 @@ class FleetTest {
         Map<String, Boolean> out = new HashMap<>();
         for (GatewayProcess g : gateways) {
             try {
-                for (JsonNode vm : call(g, "GET", "/vms", null).path("vms")) {
+                for (JsonNode vm : g.call("GET", "/vms", null).path("vms")) {
                     if (vm.path("qmpConnected").asBoolean()) {
                         out.put(vm.path("id").asText(), true);
                     }
@@ -490,54 +477,5 @@ class FleetTest {
 
     static void signal(GatewayProcess g, String sig) throws Exception {
         assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(g.process.pid())).start().waitFor());
-    }
-
-    /** An SSE client of /api/v1/events on one gateway, recording event ids. */
-    static final class SseClient implements AutoCloseable {
-        private final List<Long> ids = new CopyOnWriteArrayList<>();
-        private volatile InputStream body;
-        private final Thread reader;
-
-        private SseClient(HttpClient http, HttpRequest req) throws Exception {
-            HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-            assertEquals(200, r.statusCode());
-            body = r.body();
-            reader = Thread.ofVirtual().start(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-                    for (String line; (line = in.readLine()) != null; ) {
-                        if (line.startsWith("id: ")) {
-                            ids.add(Long.parseLong(line.substring(4).trim()));
-                        }
-                    }
-                } catch (Exception e) {
-                    // closed
-                }
-            });
-        }
-
-        static SseClient open(HttpClient http, GatewayProcess g, String lastEventId) throws Exception {
-            HttpRequest.Builder b = HttpRequest.newBuilder(g.uri.resolve("/api/v1/events"))
-                    .header("Authorization", "Bearer " + ApiFixture.admin()).header("Accept", "text/event-stream");
-            if (lastEventId != null) {
-                b.header("Last-Event-ID", lastEventId);
-            } else {
-                b.header("Last-Event-ID", "0"); // from the beginning
-            }
-            return new SseClient(http, b.GET().build());
-        }
-
-        List<Long> ids() {
-            return List.copyOf(ids);
-        }
-
-        String lastId() {
-            return ids.isEmpty() ? null : Long.toString(ids.get(ids.size() - 1));
-        }
-
-        @Override
-        public void close() throws Exception {
-            body.close();
-            reader.join(5000);
-        }
     }
 }

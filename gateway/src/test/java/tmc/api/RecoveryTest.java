@@ -1,12 +1,8 @@
 package tmc.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,23 +20,10 @@ import tmc.testkit.TestVm;
  */
 class RecoveryTest {
     static final Duration T = Duration.ofSeconds(60);
-    final HttpClient http = HttpClient.newHttpClient();
 
-    JsonNode call(GatewayProcess g, String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(g.uri.resolve("/api/v1" + path))
-                .header("Authorization", "Bearer " + ApiFixture.admin()).timeout(Duration.ofSeconds(30));
-        if (body != null) {
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertTrue(r.statusCode() < 300, method + " " + path + ": " + r.statusCode() + " " + r.body());
-        return ApiFixture.JSON.readTree(r.body());
-    }
 
     String state(GatewayProcess g, String id) throws Exception {
-        return call(g, "GET", "/messages/" + id, null).path("deliveries").get(0).path("state").asText();
+        return g.call("GET", "/messages/" + id, null).path("deliveries").get(0).path("state").asText();
     }
 
     void awaitState(GatewayProcess g, String id, String state) throws Exception {
@@ -59,7 +42,7 @@ class RecoveryTest {
     void awaitConnected(GatewayProcess g) throws Exception {
         long deadline = System.nanoTime() + T.toNanos();
         while (System.nanoTime() < deadline) {
-            if (call(g, "GET", "/vms", null).path("vms").get(0).path("qmpConnected").asBoolean()) {
+            if (g.call("GET", "/vms", null).path("vms").get(0).path("qmpConnected").asBoolean()) {
                 return;
             }
             Thread.sleep(50);
@@ -104,7 +87,7 @@ class RecoveryTest {
             signal(vm, "STOP");
             String m1;
             try {
-                m1 = call(g, "POST", "/messages", "{\"vms\": [\"vm1\"], \"title\": \"Survives kill -9\"}")
+                m1 = g.call("POST", "/messages", "{\"vms\": [\"vm1\"], \"title\": \"Survives kill -9\"}")
                         .path("id").asText();
                 Thread.sleep(500);
                 g.kill9();
@@ -126,12 +109,12 @@ class RecoveryTest {
                 int[] ok = hotspotCentre(vm, "tmc-" + m1, "ok");
                 rfb.click(ok[0], ok[1]);
                 awaitState(g, m1, "answered");
-                assertEquals("ok", call(g, "GET", "/messages/" + m1, null).path("deliveries").get(0).path("reply")
+                assertEquals("ok", g.call("GET", "/messages/" + m1, null).path("deliveries").get(0).path("reply")
                         .path("button").asText());
 
                 // 3. The click lands while the gateway is dead: the answer event is lost with it, so the message
                 // comes back after the restart (still "shown" in the store) and the second click is recorded.
-                String m2 = call(g, "POST", "/messages", "{\"vms\": [\"vm1\"], \"title\": \"Click while down\"}")
+                String m2 = g.call("POST", "/messages", "{\"vms\": [\"vm1\"], \"title\": \"Click while down\"}")
                         .path("id").asText();
                 awaitState(g, m2, "shown");
                 g.kill9();
@@ -159,7 +142,7 @@ class RecoveryTest {
             assertEquals(List.of("queued", "shown", "answered"), dedup(hook, m1));
             ApiFixture.await("webhooks caught up", T, () -> {
                 try {
-                    return dedup(hook, call(last, "GET", "/messages?state=answered", null).path("messages").get(0)
+                    return dedup(hook, last.call("GET", "/messages?state=answered", null).path("messages").get(0)
                             .path("id").asText()).size() >= 3;
                 } catch (Exception e) {
                     return false;

@@ -9,13 +9,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the helper programs the tests use (certtool, xwd, xdotool, Xvfb, vncviewer) and fails with their output when
+ * Runs the helper programs the tests use (certtool, xwd, xdotool, Xvfb, vncviewer, haproxy) and fails with their output when
  * they fail, or with the Debian package to install when one is missing (a test never skips for it).
  */
 final class Programs {
     /** The Debian package of each helper program; scripts/install-deps.sh installs them all. */
     private static final Map<String, String> PACKAGES = Map.of("certtool", "gnutls-bin", "xwd", "x11-apps",
-            "xdotool", "xdotool", "Xvfb", "xvfb", "vncviewer", "tigervnc-viewer");
+            "xdotool", "xdotool", "Xvfb", "xvfb", "vncviewer", "tigervnc-viewer", "haproxy", "haproxy");
 
     private Programs() {}
 

@@ -52,8 +52,18 @@ public final class WebSocketTransport implements Transport {
      */
     public static WebSocketTransport connect(URI uri, Map<String, String> headers, List<String> subprotocols)
             throws IOException {
+        return connect(uri, headers, subprotocols, null);
+    }
+
+    /** As above, from {@code localAddress} (e.g. 127.0.0.2: a client a server can tell from a proxy on 127.0.0.1). */
+    public static WebSocketTransport connect(URI uri, Map<String, String> headers, List<String> subprotocols,
+            java.net.InetAddress localAddress) throws IOException {
         Listener listener = new Listener();
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder()
+        HttpClient.Builder client = HttpClient.newBuilder();
+        if (localAddress != null) {
+            client.localAddress(localAddress);
+        }
+        WebSocket.Builder builder = client.build().newWebSocketBuilder()
                 .connectTimeout(Duration.ofSeconds(10));
         headers.forEach(builder::header);
         if (!subprotocols.isEmpty()) {

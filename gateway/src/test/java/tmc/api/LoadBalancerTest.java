@@ -1,0 +1,159 @@
+package tmc.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import tmc.store.PgSetup;
+import tmc.testkit.Haproxy;
+import tmc.testkit.RfbClient;
+import tmc.testkit.WebSocketTransport;
+
+/**
+ * Issue 12: browser sessions and the event stream through a real load balancer. Debian's HAProxy runs the project's
+ * docker/haproxy.cfg in front of two gateway processes on one PostgreSQL database and a patched QEMU. HAProxy connects
+ * to the gateways from 127.0.0.3, the only address they trust ({@code listen.trustedProxies}); the test's browser
+ * connects from 127.0.0.2, so every address in play is told apart.
+ */
+class LoadBalancerTest {
+    static final Duration T = Duration.ofSeconds(90);
+    static final String PROXY = "127.0.0.3";
+    static final String BROWSER = "127.0.0.2";
+    static final String FORGED = "203.0.113.9";
+
+    @Test
+    void consolesAndEventsPassThroughHaproxyToEveryGatewayAndOnlyTheProxyNamesTheClient() throws Exception {
+        String url = PgSetup.freshDatabase("fleet_lb");
+        Path dir = ApiFixture.tempStore();
+        List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
+        try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
+             BareVm vm = BareVm.start("lb")) {
+            for (int i = 0; i < gateways.size(); i++) {
+                gateways.set(i, GatewayProcess.start(trustingConfig(dir, "g" + i, url, vm, hook.url()),
+                        dir.resolve("g" + i + ".log")));
+            }
+            List<String> servers = gateways.stream().map(g -> g.uri.getAuthority()).toList();
+            try (Haproxy lb = Haproxy.start(Path.of("..", "docker", "haproxy.cfg"), dir.resolve("haproxy"), servers,
+                    PROXY)) {
+                ApiFixture.await("HAProxy sees both gateways up", T, () -> {
+                    try {
+                        return lb.servers().equals(Map.of("g0", "UP", "g1", "UP"));
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+
+                // SSE through HAProxy; a message posted through HAProxy is shown by the VM's owner.
+                SseClient sse = SseClient.open(lb.uri, "0");
+                String id = GatewayProcess.call(lb.uri, "POST", "/messages",
+                        "{\"vms\": [\"vm0\"], \"title\": \"Through the balancer\"}").path("id").asText();
+                sse.await("shown on the event stream through HAProxy", delivery(id, "shown"), T);
+                assertEquals(List.of("tmc-" + id), vm.ours());
+
+                // Two consoles through HAProxy (round robin: one on each gateway), the first with a forged header.
+                URI console = URI.create("ws://127.0.0.1:" + lb.port + "/vnc/vm0");
+                String token = ApiFixture.token("alice", "acme", null);
+                Map<String, String> forged = Map.of("Origin", "http://localhost", "Authorization", "Bearer " + token,
+                        "X-Forwarded-For", FORGED);
+                Map<String, String> plain = Map.of("Origin", "http://localhost", "Authorization", "Bearer " + token);
+                InetAddress browser = InetAddress.getByName(BROWSER);
+                try (RfbClient first = RfbClient.connect(WebSocketTransport.connect(console, forged, List.of(),
+                        browser), null);
+                     RfbClient second = RfbClient.connect(WebSocketTransport.connect(console, plain, List.of(),
+                             browser), null)) {
+                    for (RfbClient c : List.of(first, second)) { // RFB both ways through the tunnel
+                        int mark = c.mark();
+                        c.requestUpdate(false);
+                        c.awaitUpdate(mark, T);
+                    }
+                    Map<String, List<String>> remotes = remotes(gateways);
+                    assertEquals(Map.of("g0", List.of(BROWSER), "g1", List.of(BROWSER)), remotes,
+                            "one session on each gateway, both from the browser's address: what the proxy appended,"
+                                    + " not what the client forged");
+
+                    // Straight to a gateway, not through the proxy: the same forged header is ignored.
+                    try (RfbClient direct = RfbClient.connect(WebSocketTransport.connect(URI.create("ws://"
+                            + gateways.get(0).uri.getAuthority() + "/vnc/vm0"), forged, List.of(), browser), null)) {
+                        List<String> g0 = remotes(gateways).get("g0");
+                        assertEquals(2, g0.size());
+                        assertTrue(g0.contains(BROWSER) && g0.stream().anyMatch(r -> r.startsWith(BROWSER + ":")),
+                                "the direct session shows its TCP peer (with its port), not " + FORGED + ": " + g0);
+                    }
+                }
+
+                // The event stream, left and opened again through HAProxy with Last-Event-ID, misses nothing.
+                sse.close();
+                FleetTest.click(vm, "tmc-" + id);
+                SseClient again = SseClient.open(lb.uri, sse.lastId());
+                again.await("answered on the event stream through HAProxy", delivery(id, "answered"), T);
+                again.close();
+                Set<Long> seen = new TreeSet<>(sse.ids());
+                seen.addAll(again.ids());
+                long last = Long.parseLong(FleetTest.query(url, "select max(seq) from tmc_outbox").get(0));
+                assertEquals(FleetTest.contiguous(1, last), seen);
+                assertTrue(Collections.disjoint(sse.ids(), again.ids()));
+            }
+        } finally {
+            gateways.forEach(g -> {
+                if (g != null) {
+                    g.close();
+                }
+            });
+        }
+    }
+
+    /** The file the compose fleet profile runs, as it is: HAProxy's own check accepts it. */
+    @Test
+    void theComposeProfilesHaproxyConfigurationIsValid() throws Exception {
+        String out = Haproxy.check(Path.of("..", "docker", "haproxy.cfg"));
+        assertTrue(out.contains("Configuration file is valid"), out);
+    }
+
+    /** A fleet gateway (FleetTest's configuration) that believes X-Forwarded-For from {@link #PROXY} only. */
+    static Path trustingConfig(Path dir, String node, String url, BareVm vm, String hookUrl) throws Exception {
+        Path p = FleetTest.config(dir, node, url, List.of(vm), hookUrl);
+        ObjectNode json = (ObjectNode) ApiFixture.JSON.readTree(Files.readString(p));
+        ((ObjectNode) json.get("listen")).putArray("trustedProxies").add(PROXY);
+        Files.writeString(p, json.toString());
+        return p;
+    }
+
+    /** An event predicate: the delivery of message {@code id} reached {@code state}. */
+    static java.util.function.Predicate<String> delivery(String id, String state) {
+        return data -> {
+            try {
+                JsonNode n = ApiFixture.JSON.readTree(data);
+                return n.path("message").asText().equals(id) && n.path("state").asText().equals(state);
+            } catch (Exception e) {
+                return false;
+            }
+        };
+    }
+
+    /** Each gateway's live sessions' client addresses, from its own GET /api/v1/sessions. */
+    static Map<String, List<String>> remotes(List<GatewayProcess> gateways) throws Exception {
+        Map<String, List<String>> out = new HashMap<>();
+        for (int i = 0; i < gateways.size(); i++) {
+            List<String> list = new ArrayList<>();
+            for (JsonNode s : gateways.get(i).call("GET", "/sessions", null).path("sessions")) {
+                list.add(s.path("remote").asText());
+            }
+            out.put("g" + i, list);
+        }
+        return out;
+    }
+}
