@@ -78,7 +78,7 @@ final class GatewayProcess implements AutoCloseable {
                 cmd.add(a);
             }
         }
-        cmd.addAll(List.of("-cp", lib + "/*", "tmc.gateway.Main", "--config", configFile.toString()));
+        cmd.addAll(List.of("-cp", classPath(lib), "tmc.gateway.Main", "--config", configFile.toString()));
         Path log = dir.resolve("gateway.log");
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         // Ctrl-C on the benchmark must not leave a gateway behind.
@@ -115,6 +115,20 @@ final class GatewayProcess implements AutoCloseable {
     /** What {@code TMC_BENCH_BASELINE} named (for the report). */
     static String baselineRev() {
         return System.getProperty("tmc.bench.baselineRev", "");
+    }
+
+    /**
+     * The gateway's jar first, then the rest: dbus-java picks its socket providers in class path order and the
+     * gateway's (the D-Bus display listener's fast path) must come before junixsocket's (docs/dbus-display.md), while
+     * the order of a directory's {@code *} is the file system's.
+     */
+    private static String classPath(Path lib) throws IOException {
+        StringBuilder cp = new StringBuilder();
+        try (var jars = Files.list(lib)) {
+            jars.filter(j -> j.getFileName().toString().startsWith("tmc-gateway-"))
+                    .forEach(j -> cp.append(j).append(java.io.File.pathSeparator));
+        }
+        return cp.append(lib).append("/*").toString();
     }
 
     static Path libDir() {

@@ -43,9 +43,10 @@ import tmc.pixels.Rect;
  *   <li>it calls {@code Console.RegisterListener} with the far end of a second socket; QEMU authenticates on it as
  *       the server and calls {@link QemuListener} on the gateway's side: Scanout, Update, CursorDefine...</li>
  * </ol>
- * The picture is kept in a {@link Framebuffer}; {@link DisplayEvents} says what changed, in QEMU's order, one call
- * at a time (dbus-java's method-call executor of the listener, held to one thread for exactly that reason, and the
- * signal thread of the other connection for size changes, under one lock).
+ * The picture is kept in a {@link Framebuffer}, updated as QEMU's calls arrive (on the listener connection's reading
+ * thread through {@link ListenerReader}, the fast path; see there why). {@link DisplayEvents} says what changed, one
+ * call at a time, from one thread of its own that takes the changes coalesced from {@link PendingChanges}: a slow
+ * owner gets fewer, bigger changes, never a backlog.
  *
  * <p>Input methods may be called from any thread; each call is a blocking D-Bus call (so a client's events reach
  * QEMU in the order it sent them).
@@ -60,6 +61,10 @@ public final class DbusDisplay implements AutoCloseable {
 
     private final DisplayEvents events;
     private final Path runDir;
+    private final PendingChanges pending = new PendingChanges();
+    private final Thread refresher;
+    /** Whether QEMU's picture calls take the fast path ({@link ListenerReader}). */
+    private volatile boolean fastPath;
     private final CountDownLatch firstScanout = new CountDownLatch(1);
     private final AtomicBoolean closed = new AtomicBoolean();
     /**
@@ -80,6 +85,8 @@ public final class DbusDisplay implements AutoCloseable {
      * announcements on the other one, so two dbus-java threads take part.
      */
     private final Object picture = new Object();
+    /** QEMU's picture calls applied so far (guarded by picture, which is notified after each). */
+    private long applied;
 
     // Guarded by the input lock (this).
     private int lastX = -1;
@@ -90,6 +97,7 @@ public final class DbusDisplay implements AutoCloseable {
         this.events = events;
         // Unix socket paths are limited to 108 bytes; createTempDirectory makes it 0700.
         this.runDir = Files.createTempDirectory(Path.of("/tmp"), "tmc-dbus-");
+        this.refresher = Thread.ofVirtual().name("dbus-display-refresh").start(this::refresh);
     }
 
     /**
@@ -142,9 +150,12 @@ public final class DbusDisplay implements AutoCloseable {
                 }
             });
 
-            // 2. The listener connection. Export before connecting: QEMU sends the first Scanout right away.
+            // 2. The listener connection. Export before connecting: QEMU sends the first Scanout right away. QEMU's
+            //    picture calls are taken off the connection by ListenerReader; the exported object gets them only
+            //    when that fast path is not in place.
             Path listenerSocket = runDir.resolve("listener.sock");
-            try (AFUNIXServerSocket server = AFUNIXServerSocket.bindOn(AFUNIXSocketAddress.of(listenerSocket))) {
+            AFUNIXSocketAddress listenerAddress = AFUNIXSocketAddress.of(listenerSocket);
+            try (AFUNIXServerSocket server = AFUNIXServerSocket.bindOn(listenerAddress)) {
                 server.setSoTimeout(millisLeft(deadline));
                 listenerConnection = DirectConnectionBuilder.forAddress("unix:path=" + listenerSocket)
                         .transportConfig().withAutoConnect(false).back()
@@ -154,11 +165,22 @@ public final class DbusDisplay implements AutoCloseable {
                         .build();
                 listenerConnection.exportObject(LISTENER_PATH, new Endpoint());
                 DirectConnection lc = listenerConnection;
-                CompletableFuture<Boolean> connecting = startAsync(lc::connect);
-                AFUNIXSocket peer = handOver(server.accept());
-                int fd = FileDescriptorCast.using(peer.getFileDescriptor()).as(Integer.class);
-                qemuConsole.registerListener(new FileDescriptor(fd));
-                await(connecting, deadline, "QEMU did not connect to the display listener");
+                ListenerSocketProvider.expect(listenerAddress, sink);
+                try {
+                    CompletableFuture<Boolean> connecting = startAsync(lc::connect);
+                    AFUNIXSocket peer = handOver(server.accept());
+                    int fd = FileDescriptorCast.using(peer.getFileDescriptor()).as(Integer.class);
+                    qemuConsole.registerListener(new FileDescriptor(fd));
+                    await(connecting, deadline, "QEMU did not connect to the display listener");
+                } finally {
+                    fastPath = ListenerSocketProvider.forget(listenerAddress);
+                }
+            }
+            if (!fastPath) {
+                LOG.warning("D-Bus display of " + qmpSocket + ": the listener's fast path is not in place (another"
+                        + " dbus-java socket provider came first: put the gateway's jar before"
+                        + " dbus-java-transport-junixsocket on the class path); every pixel is unmarshalled byte by"
+                        + " byte");
             }
         } catch (DBusException | DBusExecutionException e) {
             throw new IOException("D-Bus display of " + qmpSocket + ": " + e.getMessage(), e);
@@ -188,6 +210,58 @@ public final class DbusDisplay implements AutoCloseable {
         return framebuffer;
     }
 
+    /** Whether QEMU's picture calls bypass dbus-java's generic unmarshalling and queue (see {@link ListenerReader}). */
+    public boolean fastPath() {
+        return fastPath;
+    }
+
+    /** QEMU's picture calls (Scanout, Update) applied so far. */
+    public long changesApplied() {
+        synchronized (picture) {
+            return applied;
+        }
+    }
+
+    /** Waits until more than {@code seen} picture calls have been applied; false on timeout. */
+    public boolean awaitChangesApplied(long seen, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (picture) {
+            while (applied <= seen) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                TimeUnit.NANOSECONDS.timedWait(picture, left);
+            }
+            return true;
+        }
+    }
+
+    /** The changed area not yet passed to the {@link DisplayEvents}, in pixels: at most one screen. */
+    public long pendingArea() {
+        return pending.area();
+    }
+
+    /** Passes the changes on, coalesced, one batch at a time, until closed. */
+    private void refresh() {
+        PendingChanges.Batch b;
+        try {
+            while ((b = pending.take()) != null) {
+                try {
+                    if (b.resized()) {
+                        Framebuffer fb = framebuffer;
+                        events.resized(fb.width(), fb.height());
+                    }
+                    for (Rect r : b.damage()) events.damaged(r);
+                    if (b.cursor() != null) events.cursor(b.cursor());
+                } catch (RuntimeException e) {
+                    // One failed change must not stop the next ones (the next resize draws everything anew).
+                    LOG.log(Level.WARNING, "D-Bus display: passing a change on failed", e);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Reads the console's size from QEMU and resizes to it; false when QEMU could not say. */
     private boolean followConsoleSize() {
         int w;
@@ -203,7 +277,7 @@ public final class DbusDisplay implements AutoCloseable {
             Framebuffer fb = framebuffer;
             if (fb == null || w <= 0 || h <= 0) return false;
             try {
-                if (fb.resize(w, h)) events.resized(w, h);
+                if (fb.resize(w, h)) pending.resized();
             } catch (IllegalArgumentException e) {
                 LOG.warning("ignoring QEMU's console size: " + e.getMessage());
                 return false;
@@ -265,6 +339,7 @@ public final class DbusDisplay implements AutoCloseable {
 
     private void shutDown(Throwable cause) {
         if (!closed.compareAndSet(false, true)) return;
+        pending.close();
         // dbus-java first: a connection whose socket vanishes under it logs an error, ours ending is no error.
         if (listenerConnection != null) listenerConnection.disconnect();
         if (qemu != null) qemu.disconnect();
@@ -283,7 +358,78 @@ public final class DbusDisplay implements AutoCloseable {
 
     // ===== the listener QEMU calls =====
 
-    /** Runs on dbus-java's single method-call thread of the listener connection. */
+    /** QEMU's picture calls, applied to the picture as they come, in QEMU's order, on one thread at a time. */
+    private final ListenerSink sink = new ListenerSink() {
+        @Override
+        public void scanout(int width, int height, int stride, int pixmanFormat, byte[] data) {
+            synchronized (picture) {
+                try {
+                    PixelLayout layout = PixelLayout.ofPixman(pixmanFormat);
+                    Framebuffer fb = framebuffer;
+                    if (fb == null) {
+                        fb = new Framebuffer(width, height);
+                        fb.reset(width, height, stride, layout, data);
+                        framebuffer = fb;
+                        pending.resized();
+                    } else if (fb.width() != width || fb.height() != height) {
+                        fb.reset(width, height, stride, layout, data);
+                        pending.resized();
+                    } else {
+                        Rect changed = fb.update(0, 0, width, height, stride, layout, data);
+                        if (changed != null) pending.damaged(changed);
+                    }
+                    firstScanout.countDown();
+                } catch (IllegalArgumentException e) {
+                    LOG.log(Level.WARNING, "ignoring a bad Scanout from QEMU: " + e.getMessage());
+                }
+                appliedOne();
+            }
+        }
+
+        @Override
+        public void update(int x, int y, int width, int height, int stride, int pixmanFormat, byte[] data) {
+            Framebuffer fb = framebuffer;
+            if (fb == null) return;
+            // Outside the picture we know: QEMU switched modes and its size announcement is still on its way over
+            // the other connection. Ask for the size now (QEMU set it before drawing this update).
+            if (!fb.covers(x, y, width, height)) followConsoleSize();
+            synchronized (picture) {
+                try {
+                    Rect changed = fb.update(x, y, width, height, stride, PixelLayout.ofPixman(pixmanFormat), data);
+                    if (changed != null) pending.damaged(changed);
+                } catch (IllegalArgumentException e) {
+                    LOG.log(Level.WARNING, "ignoring a bad Update from QEMU: " + e.getMessage());
+                }
+                appliedOne();
+            }
+        }
+
+        @Override
+        public void cursorDefine(int width, int height, int hotX, int hotY, byte[] data) {
+            try {
+                pending.cursor(Cursor.fromQemu(width, height, hotX, hotY, data));
+            } catch (IllegalArgumentException e) {
+                LOG.log(Level.WARNING, "ignoring a bad CursorDefine from QEMU: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public void drained() {
+            pending.drained();
+        }
+
+        /** Called holding the picture lock. */
+        private void appliedOne() {
+            applied++;
+            picture.notifyAll();
+        }
+    };
+
+    /**
+     * The listener object dbus-java exports. With the fast path in place QEMU's picture calls never reach it (only
+     * what the fast path leaves to dbus-java: introspection, the DMABUF variants it refuses); without, it passes
+     * them to the same sink, one by one, on dbus-java's single method-call thread.
+     */
     private final class Endpoint implements QemuListener {
         @Override
         public String getObjectPath() {
@@ -292,56 +438,14 @@ public final class DbusDisplay implements AutoCloseable {
 
         @Override
         public void scanout(UInt32 width, UInt32 height, UInt32 stride, UInt32 pixmanFormat, byte[] data) {
-            synchronized (picture) {
-                scanoutLocked(width, height, stride, pixmanFormat, data);
-            }
-        }
-
-        private void scanoutLocked(UInt32 width, UInt32 height, UInt32 stride, UInt32 pixmanFormat, byte[] data) {
-            try {
-                PixelLayout layout = PixelLayout.ofPixman(pixmanFormat.intValue());
-                int w = width.intValue();
-                int h = height.intValue();
-                Framebuffer fb = framebuffer;
-                if (fb == null) {
-                    fb = new Framebuffer(w, h);
-                    fb.reset(w, h, stride.intValue(), layout, data);
-                    framebuffer = fb;
-                    events.resized(w, h);
-                } else if (fb.width() != w || fb.height() != h) {
-                    fb.reset(w, h, stride.intValue(), layout, data);
-                    events.resized(w, h);
-                } else {
-                    Rect changed = fb.update(0, 0, w, h, stride.intValue(), layout, data);
-                    if (changed != null) events.damaged(changed);
-                }
-                firstScanout.countDown();
-            } catch (IllegalArgumentException e) {
-                LOG.log(Level.WARNING, "ignoring a bad Scanout from QEMU: " + e.getMessage());
-            }
+            sink.scanout(width.intValue(), height.intValue(), stride.intValue(), pixmanFormat.intValue(), data);
+            sink.drained();
         }
 
         @Override
         public void update(int x, int y, int width, int height, UInt32 stride, UInt32 pixmanFormat, byte[] data) {
-            Framebuffer fb = framebuffer;
-            if (fb == null) return;
-            // Outside the picture we know: QEMU switched modes and its size announcement is still on its way over
-            // the other connection. Ask for the size now (QEMU set it before drawing this update).
-            if (!fb.covers(x, y, width, height)) followConsoleSize();
-            synchronized (picture) {
-                updateLocked(fb, x, y, width, height, stride, pixmanFormat, data);
-            }
-        }
-
-        private void updateLocked(Framebuffer fb, int x, int y, int width, int height, UInt32 stride,
-                UInt32 pixmanFormat, byte[] data) {
-            try {
-                Rect changed = fb.update(x, y, width, height, stride.intValue(),
-                        PixelLayout.ofPixman(pixmanFormat.intValue()), data);
-                if (changed != null) events.damaged(changed);
-            } catch (IllegalArgumentException e) {
-                LOG.log(Level.WARNING, "ignoring a bad Update from QEMU: " + e.getMessage());
-            }
+            sink.update(x, y, width, height, stride.intValue(), pixmanFormat.intValue(), data);
+            sink.drained();
         }
 
         @Override
@@ -368,11 +472,8 @@ public final class DbusDisplay implements AutoCloseable {
 
         @Override
         public void cursorDefine(int width, int height, int hotX, int hotY, byte[] data) {
-            try {
-                events.cursor(Cursor.fromQemu(width, height, hotX, hotY, data));
-            } catch (IllegalArgumentException e) {
-                LOG.log(Level.WARNING, "ignoring a bad CursorDefine from QEMU: " + e.getMessage());
-            }
+            sink.cursorDefine(width, height, hotX, hotY, data);
+            sink.drained();
         }
     }
 

@@ -1,5 +1,8 @@
 package tmc.pixels;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -12,6 +15,9 @@ import java.util.Arrays;
 public final class Framebuffer {
     /** RFB sizes are u16; QEMU's VNC caps at 5120x2160; allow more for multi-monitor sized surfaces. */
     public static final int MAX_DIMENSION = 8192;
+    /** 32-bit pixels read as one host-endian (little-endian: see {@link PixelLayout}) int. */
+    private static final VarHandle PIXEL32 = MethodHandles.byteArrayViewVarHandle(int[].class,
+            ByteOrder.LITTLE_ENDIAN);
 
     private int width;
     private int height;
@@ -107,7 +113,7 @@ public final class Framebuffer {
             int rowMin = Integer.MAX_VALUE;
             int rowMax = -1;
             for (int col = 0; col < w; col++, src += bpp, dst++) {
-                int rgb = layout.rgb(data, src);
+                int rgb = bpp == 4 ? (int) PIXEL32.get(data, src) & 0xffffff : layout.rgb(data, src);
                 if (pixels[dst] != rgb) {
                     pixels[dst] = rgb;
                     if (rowMin == Integer.MAX_VALUE) rowMin = col;
