@@ -57,6 +57,34 @@ final class Cpu {
         return total;
     }
 
+    /**
+     * CPU seconds the JVM {@code pid} spent compiling (its C1 and C2 compiler threads). A gateway fresh from start
+     * keeps compiling its start-up code (store, HTTP, JSON) for many seconds on a busy 2-core machine; that is not
+     * what relaying costs, so the relay benchmark warms up until this stops growing and reports it apart.
+     */
+    static double jit(long pid) {
+        long ticks = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                String comm;
+                String text;
+                try {
+                    comm = Files.readString(t.resolve("comm")).trim();
+                    text = Files.readString(t.resolve("stat"));
+                } catch (IOException e) {
+                    continue; // the thread ended
+                }
+                if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+                    String[] f = text.substring(text.lastIndexOf(')') + 2).trim().split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
+        } catch (IOException e) {
+            return 0; // the process is gone
+        }
+        return ticks / TICKS_PER_SECOND;
+    }
+
     /** {ppid, utime+stime+cutime+cstime} or null when the process is gone. */
     private static long[] stat(long pid) {
         String text;

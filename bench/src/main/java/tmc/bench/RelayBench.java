@@ -27,7 +27,8 @@ final class RelayBench {
 
     private enum Path { DIRECT, GATEWAY, BASELINE, WEBSOCKIFY }
 
-    private record Run(double seconds, long bytes, double endpointsCpu, double relayCpu) {
+    /** {@code jitCpu}: of {@code relayCpu}, what the gateway's JIT compiler threads spent (0 for other paths). */
+    private record Run(double seconds, long bytes, double endpointsCpu, double relayCpu, double jitCpu) {
         double mbPerSecond() {
             return bytes / MB / seconds;
         }
@@ -39,13 +40,21 @@ final class RelayBench {
         double relayCpuPerGb() {
             return relayCpu / (bytes / 1e9);
         }
+
+        double jitCpuPerGb() {
+            return jitCpu / (bytes / 1e9);
+        }
     }
+
+    /** Warm-up ends once the gateway's compiler threads take less than this share of its CPU over a block. */
+    private static final double JIT_QUIET = 0.03;
 
     private final Report report = new Report("relay");
     private final int mb;
     private final int websockifyMb;
     private final int rounds;
     private final int warmupMb;
+    private final int warmupMaxMb;
     private final int seconds;
     private final List<String> gatewayJvmArgs;
     private final List<Path> paths = new ArrayList<>();
@@ -57,6 +66,7 @@ final class RelayBench {
         websockifyMb = args.integer("websockifyMb", Math.max(64, mb / 4));
         rounds = args.integer("rounds", 3);
         warmupMb = args.integer("warmupMb", 3000);
+        warmupMaxMb = args.integer("warmupMaxMb", 5 * warmupMb);
         seconds = args.integer("maxSeconds", 30);
         gatewayJvmArgs = List.of();
         chunkBytes = args.integer("chunkBytes", 0); // 0: the gateway's default
@@ -94,16 +104,20 @@ final class RelayBench {
             Report.progress("warm-up (%d MB direct and through the gateway, %d MB through websockify)", warmupMb,
                     Math.min(warmupMb, 100));
             for (Path p : paths) {
-                transfer(p, server, gateways, websockify, p == Path.WEBSOCKIFY ? Math.min(warmupMb, 100)
-                        : warmupMb);
+                if (p == Path.GATEWAY || p == Path.BASELINE) {
+                    warmUp(p, server, gateways, websockify);
+                } else {
+                    transfer(p, server, gateways, websockify, p == Path.WEBSOCKIFY ? Math.min(warmupMb, 100)
+                            : warmupMb);
+                }
             }
             for (int r = 1; r <= rounds; r++) {
                 for (Path p : paths) {
                     Run run = transfer(p, server, gateways, websockify, p == Path.WEBSOCKIFY ? websockifyMb : mb);
                     runs.get(p).add(run);
-                    report.note("round %d %-10s %7.1f MB/s  %5.0f MB in %5.2f s  cpu: endpoints %5.2f s, relay %5.2f s",
-                            r, p.name().toLowerCase(), run.mbPerSecond(), run.bytes / (double) MB, run.seconds,
-                            run.endpointsCpu, run.relayCpu);
+                    report.note("round %d %-10s %7.1f MB/s  %5.0f MB in %5.2f s  cpu: endpoints %5.2f s, relay %5.2f s"
+                            + " (JIT %4.2f s)", r, p.name().toLowerCase(), run.mbPerSecond(),
+                            run.bytes / (double) MB, run.seconds, run.endpointsCpu, run.relayCpu, run.jitCpu);
                 }
             }
             Map<Path, Double> median = new LinkedHashMap<>();
@@ -117,6 +131,9 @@ final class RelayBench {
                 if (p != Path.DIRECT) {
                     relayCpu.put(p, median(list.stream().map(Run::relayCpuPerGb).toList()));
                     report.put(k + "_relay_cpu_s_per_gb", relayCpu.get(p));
+                    if (p != Path.WEBSOCKIFY) {
+                        report.put(k + "_jit_cpu_s_per_gb", median(list.stream().map(Run::jitCpuPerGb).toList()));
+                    }
                 }
             }
             if (paths.containsAll(List.of(Path.DIRECT, Path.GATEWAY))) {
@@ -169,6 +186,25 @@ final class RelayBench {
         return limits;
     }
 
+    /**
+     * Relays {@code warmupMb}, then more in blocks of a third of it until the gateway's JIT compiler threads take
+     * under {@link #JIT_QUIET} of its CPU over a block (or {@code warmupMaxMb} is reached): a gateway that has run
+     * for minutes has compiled its start-up code long ago, and the rounds should measure relaying, not that.
+     */
+    private void warmUp(Path path, SyntheticRfbServer server, Gateways gateways, WebsockifyProcess websockify)
+            throws IOException {
+        Run run = transfer(path, server, gateways, websockify, warmupMb);
+        int total = warmupMb;
+        int block = Math.max(100, warmupMb / 3);
+        while (run.jitCpu > JIT_QUIET * run.relayCpu && total + block <= warmupMaxMb) {
+            run = transfer(path, server, gateways, websockify, block);
+            total += block;
+        }
+        report.note("warm-up %-10s %5d MB; compiler threads %.0f %% of the gateway's CPU in the last %d MB%s",
+                path.name().toLowerCase(), total, 100 * run.jitCpu / Math.max(run.relayCpu, 1e-9),
+                run.bytes / MB, run.jitCpu > JIT_QUIET * run.relayCpu ? " (warmupMaxMb reached)" : "");
+    }
+
     private Run transfer(Path path, SyntheticRfbServer server, Gateways gateways, WebsockifyProcess websockify,
             int megabytes) throws IOException {
         GatewayProcess gateway = path == Path.BASELINE ? gateways.baseline() : gateways.gateway();
@@ -181,6 +217,7 @@ final class RelayBench {
         try (conn) {
             RfbReader reader = new RfbReader(conn).handshake();
             double relay0 = relayCpu(path, gateway, websockify);
+            double jit0 = jitCpu(path, gateway);
             double self0 = Cpu.self();
             long bytes0 = reader.bytes;
             long t0 = System.nanoTime();
@@ -188,8 +225,13 @@ final class RelayBench {
             long t1 = System.nanoTime();
             double self1 = Cpu.self();
             double relay1 = relayCpu(path, gateway, websockify);
-            return new Run((t1 - t0) / 1e9, reader.bytes - bytes0, self1 - self0, relay1 - relay0);
+            double jit1 = jitCpu(path, gateway);
+            return new Run((t1 - t0) / 1e9, reader.bytes - bytes0, self1 - self0, relay1 - relay0, jit1 - jit0);
         }
+    }
+
+    private static double jitCpu(Path path, GatewayProcess gateway) {
+        return path == Path.GATEWAY || path == Path.BASELINE ? Cpu.jit(gateway.pid()) : 0;
     }
 
     private static double relayCpu(Path path, GatewayProcess gateway, WebsockifyProcess websockify) {
