@@ -28,8 +28,47 @@ final class Cpu {
 
     /** CPU seconds of {@code pid}, its reaped children and every live descendant. */
     static double tree(long pid) {
-        Map<Long, List<Long>> children = new HashMap<>();
+        Map<Long, List<Long>> children = children();
         Map<Long, long[]> stats = new HashMap<>();
+        children.values().forEach(list -> list.forEach(p -> stats.put(p, stat(p))));
+        stats.put(pid, stat(pid));
+        return sum(pid, children, stats) / TICKS_PER_SECOND;
+    }
+
+    /**
+     * Read and write system calls made so far by {@code pid} and its live descendants, from /proc/PID/io: a relay's
+     * syscalls per MB show how many bytes each one moves. The kernel counts read, readv, write and writev there (what
+     * Java's NIO uses for sockets), not recv, recvfrom, send or sendto.
+     */
+    static long syscalls(long pid) {
+        Map<Long, List<Long>> children = children();
+        long total = 0;
+        List<Long> todo = new ArrayList<>(List.of(pid));
+        while (!todo.isEmpty()) {
+            long p = todo.remove(todo.size() - 1);
+            total += ioSyscalls(p);
+            todo.addAll(children.getOrDefault(p, List.of()));
+        }
+        return total;
+    }
+
+    private static long ioSyscalls(long pid) {
+        try {
+            long n = 0;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "io"))) {
+                if (line.startsWith("syscr:") || line.startsWith("syscw:")) {
+                    n += Long.parseLong(line.substring(6).trim());
+                }
+            }
+            return n;
+        } catch (IOException e) {
+            return 0; // gone
+        }
+    }
+
+    /** Every live process's children, from /proc/PID/stat. */
+    private static Map<Long, List<Long>> children() {
+        Map<Long, List<Long>> children = new HashMap<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) procs::iterator) {
                 String name = p.getFileName().toString();
@@ -38,14 +77,13 @@ final class Cpu {
                 }
                 long[] s = stat(Long.parseLong(name));
                 if (s != null) {
-                    stats.put(Long.parseLong(name), s);
                     children.computeIfAbsent(s[0], k -> new ArrayList<>()).add(Long.parseLong(name));
                 }
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot list /proc", e);
         }
-        return sum(pid, children, stats) / TICKS_PER_SECOND;
+        return children;
     }
 
     private static long sum(long pid, Map<Long, List<Long>> children, Map<Long, long[]> stats) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -27,8 +28,13 @@ final class RelayBench {
 
     private enum Path { DIRECT, GATEWAY, BASELINE, WEBSOCKIFY }
 
-    /** {@code jitCpu}: of {@code relayCpu}, what the gateway's JIT compiler threads spent (0 for other paths). */
-    private record Run(double seconds, long bytes, double endpointsCpu, double relayCpu, double jitCpu) {
+    /**
+     * {@code jitCpu}: of {@code relayCpu}, what the gateway's JIT compiler threads spent (0 for other paths);
+     * {@code syscalls}: the gateway's read and write system calls (/proc/PID/io counts read, readv, write, writev:
+     * what Java's NIO uses; not recv/send, which is what websockify uses, so 0 for the other paths).
+     */
+    private record Run(double seconds, long bytes, double endpointsCpu, double relayCpu, double jitCpu,
+            long syscalls) {
         double mbPerSecond() {
             return bytes / MB / seconds;
         }
@@ -43,6 +49,10 @@ final class RelayBench {
 
         double jitCpuPerGb() {
             return jitCpu / (bytes / 1e9);
+        }
+
+        double syscallsPerMb() {
+            return syscalls / (bytes / (double) MB);
         }
     }
 
@@ -115,9 +125,11 @@ final class RelayBench {
                 for (Path p : paths) {
                     Run run = transfer(p, server, gateways, websockify, p == Path.WEBSOCKIFY ? websockifyMb : mb);
                     runs.get(p).add(run);
-                    report.note("round %d %-10s %7.1f MB/s  %5.0f MB in %5.2f s  cpu: endpoints %5.2f s, relay %5.2f s"
-                            + " (JIT %4.2f s)", r, p.name().toLowerCase(), run.mbPerSecond(),
-                            run.bytes / (double) MB, run.seconds, run.endpointsCpu, run.relayCpu, run.jitCpu);
+                    report.note("round %d %-10s %7.1f MB/s  %5.0f MB in %5.2f s  cpu: endpoints %5.2f s, relay %5.2f s%s",
+                            r, p.name().toLowerCase(), run.mbPerSecond(), run.bytes / (double) MB, run.seconds,
+                            run.endpointsCpu, run.relayCpu, p == Path.GATEWAY || p == Path.BASELINE
+                                    ? String.format(Locale.ROOT, " (JIT %4.2f s), %4.1f reads+writes per MB",
+                                            run.jitCpu, run.syscallsPerMb()) : "");
                 }
             }
             Map<Path, Double> median = new LinkedHashMap<>();
@@ -133,6 +145,7 @@ final class RelayBench {
                     report.put(k + "_relay_cpu_s_per_gb", relayCpu.get(p));
                     if (p != Path.WEBSOCKIFY) {
                         report.put(k + "_jit_cpu_s_per_gb", median(list.stream().map(Run::jitCpuPerGb).toList()));
+                        report.put(k + "_syscalls_per_mb", median(list.stream().map(Run::syscallsPerMb).toList()));
                     }
                 }
             }
@@ -195,7 +208,7 @@ final class RelayBench {
             throws IOException {
         Run run = transfer(path, server, gateways, websockify, warmupMb);
         int total = warmupMb;
-        int block = Math.max(100, warmupMb / 3);
+        int block = Math.max(1000, warmupMb / 3); // CPU ticks are 10 ms: smaller blocks say little
         while (run.jitCpu > JIT_QUIET * run.relayCpu && total + block <= warmupMaxMb) {
             run = transfer(path, server, gateways, websockify, block);
             total += block;
@@ -218,6 +231,7 @@ final class RelayBench {
             RfbReader reader = new RfbReader(conn).handshake();
             double relay0 = relayCpu(path, gateway, websockify);
             double jit0 = jitCpu(path, gateway);
+            long sys0 = syscalls(path, gateway);
             double self0 = Cpu.self();
             long bytes0 = reader.bytes;
             long t0 = System.nanoTime();
@@ -226,8 +240,14 @@ final class RelayBench {
             double self1 = Cpu.self();
             double relay1 = relayCpu(path, gateway, websockify);
             double jit1 = jitCpu(path, gateway);
-            return new Run((t1 - t0) / 1e9, reader.bytes - bytes0, self1 - self0, relay1 - relay0, jit1 - jit0);
+            long sys1 = syscalls(path, gateway);
+            return new Run((t1 - t0) / 1e9, reader.bytes - bytes0, self1 - self0, relay1 - relay0, jit1 - jit0,
+                    sys1 - sys0);
         }
+    }
+
+    private static long syscalls(Path path, GatewayProcess gateway) {
+        return path == Path.GATEWAY || path == Path.BASELINE ? Cpu.syscalls(gateway.pid()) : 0;
     }
 
     private static double jitCpu(Path path, GatewayProcess gateway) {
