@@ -11,8 +11,8 @@ import java.time.Duration;
  * @param total             live sessions the gateway holds
  * @param handshakeTimeout  to connect to the VM and finish both RFB handshakes
  * @param maxCutTextBytes   largest ClientCutText from a browser
- * @param chunkBytes        most bytes read from a VM at once, sent as one WebSocket message: 256 KiB, four times
- *                          fewer reads and writes per GB than 64 KiB (bench/run relay: a few percent less CPU)
+ * @param chunkBytes        most bytes read from a VM at once, sent as one WebSocket message in one frame (it is the
+ *                          WebSocket's largest frame too): 256 KiB, four times fewer reads and writes per GB than 64 KiB
  * @param maxInFlightBytes  bytes queued towards one browser before the gateway stops reading its VM
  * @param idleTimeout       a WebSocket with no traffic either way for this long is closed
  * @param pingInterval      how often the gateway pings each browser; one that has not answered for three intervals

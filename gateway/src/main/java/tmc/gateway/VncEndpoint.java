@@ -56,8 +56,6 @@ public final class VncEndpoint implements FrameHandler {
     private static final Logger LOG = LoggerFactory.getLogger("tmc.gateway.session");
     /** After asking for a close, how long before the connection is cut if the close frame cannot go out. */
     private static final long ABORT_AFTER_MS = 2000;
-    /** Browser frames larger than this arrive in pieces (the relay streams them; RFB input is tiny anyway). */
-    static final int MAX_FRAME_BYTES = 64 * 1024;
     private static final Handshaker HANDSHAKER = Handshaker.newInstance();
     private static final SecureRandom SEEDS = new SecureRandom();
 
@@ -116,16 +114,24 @@ public final class VncEndpoint implements FrameHandler {
             }
         };
         FutureCallback done = new FutureCallback();
+        int maxFrameBytes = endpoint.config.limits().chunkBytes();
         if (!HANDSHAKER.upgradeRequest(negotiator, core, core.getServletContextResponse(), done, components,
-                VncEndpoint::configure)) {
+                c -> configure(c, maxFrameBytes))) {
             response.sendError(HttpServletResponse.SC_BAD_REQUEST, "not a WebSocket upgrade");
             return;
         }
         done.block();
     }
 
-    private static void configure(Configuration c) {
-        c.setMaxFrameSize(MAX_FRAME_BYTES);
+    /**
+     * Frame sizes. Jetty applies the maximum to both directions: it cuts every larger frame it sends into frames of
+     * the maximum (its FragmentingFlusher), and with auto-fragment it hands on a larger incoming data frame in
+     * pieces as its bytes arrive, never holding more than its network buffer. So the maximum is the relay's read
+     * size ({@code limits.chunkBytes}): each read from the VM leaves as one frame in one write (at 64 KiB, a
+     * 256 KiB read left as four frames, four writes and four headers), and the browser's frames still stream.
+     */
+    private static void configure(Configuration c, int maxFrameBytes) {
+        c.setMaxFrameSize(maxFrameBytes);
         c.setAutoFragment(true);
         c.setMaxBinaryMessageSize(-1); // the relay streams; ClientMessageParser bounds every message it buffers
         c.setMaxTextMessageSize(1024);

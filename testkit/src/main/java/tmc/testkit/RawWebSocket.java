@@ -24,6 +24,7 @@ public final class RawWebSocket implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
+    private int lastFrameByte;
 
     /** The server closed the WebSocket with a close frame carrying {@code code} (1005 when it had none). */
     public static final class Closed extends IOException {
@@ -105,6 +106,11 @@ public final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    /** The first byte (FIN, opcode) of the frame {@link #readBinary} returned last. */
+    public int lastFrameByte() {
+        return lastFrameByte;
+    }
+
     /** The next binary (or continuation) frame's payload: pings are answered, pongs skipped; a close throws. */
     public byte[] readBinary() throws IOException {
         while (true) {
@@ -120,6 +126,7 @@ public final class RawWebSocket implements AutoCloseable {
             in.readFully(payload);
             switch (b0 & 0x0f) {
                 case 0x0, 0x2 -> {
+                    lastFrameByte = b0;
                     return payload;
                 }
                 case 0x8 -> throw new Closed(payload.length >= 2
