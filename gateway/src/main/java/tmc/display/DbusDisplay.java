@@ -73,7 +73,7 @@ public final class DbusDisplay implements AutoCloseable {
      */
     private final List<AFUNIXSocket> handedOver = new ArrayList<>();
     private volatile Framebuffer framebuffer;
-    private QmpLink qmp;
+    private DisplayLink link;
     private DirectConnection qemu;
     private DirectConnection listenerConnection;
     private QemuKeyboard keyboard;
@@ -106,9 +106,18 @@ public final class DbusDisplay implements AutoCloseable {
      */
     public static DbusDisplay attach(Path qmpSocket, int consoleId, DisplayEvents events, Duration timeout)
             throws IOException {
+        return attach(DisplayLinks.qmp(qmpSocket), qmpSocket.toString(), consoleId, events, timeout);
+    }
+
+    /**
+     * Attaches to console {@code consoleId} of the QEMU that {@code link} reaches ({@code what} names it in errors)
+     * and waits until its first picture has arrived.
+     */
+    public static DbusDisplay attach(DisplayLink.Opener link, String what, int consoleId, DisplayEvents events,
+            Duration timeout) throws IOException {
         DbusDisplay display = new DbusDisplay(events);
         try {
-            display.connect(qmpSocket, consoleId, timeout);
+            display.connect(link, what, consoleId, timeout);
             return display;
         } catch (IOException | RuntimeException e) {
             display.close();
@@ -116,7 +125,8 @@ public final class DbusDisplay implements AutoCloseable {
         }
     }
 
-    private void connect(Path qmpSocket, int consoleId, Duration timeout) throws IOException {
+    private void connect(DisplayLink.Opener linkOpener, String what, int consoleId, Duration timeout)
+            throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String console = DISPLAY_PATH + "/Console_" + consoleId;
         consolePath = console;
@@ -131,8 +141,8 @@ public final class DbusDisplay implements AutoCloseable {
                     .withDisconnectCallback(new Disconnected())
                     .build());
             AFUNIXSocket peer = handOver(server.accept());
-            qmp = QmpLink.open(qmpSocket, Duration.ofMillis(millisLeft(deadline)));
-            qmp.addDbusClient(peer.getFileDescriptor());
+            link = linkOpener.open(Duration.ofMillis(millisLeft(deadline)));
+            link.addDbusClient(peer.getFileDescriptor());
             qemu = await(connecting, deadline, "QEMU's D-Bus display did not answer on the passed socket");
         }
         try {
@@ -177,15 +187,15 @@ public final class DbusDisplay implements AutoCloseable {
                 }
             }
             if (!fastPath) {
-                LOG.warning("D-Bus display of " + qmpSocket + ": the listener's fast path is not in place (another"
+                LOG.warning("D-Bus display of " + what + ": the listener's fast path is not in place (another"
                         + " dbus-java socket provider came first: put the gateway's jar before"
                         + " dbus-java-transport-junixsocket on the class path); every pixel is unmarshalled byte by"
                         + " byte");
             }
         } catch (DBusException | DBusExecutionException e) {
-            throw new IOException("D-Bus display of " + qmpSocket + ": " + e.getMessage(), e);
+            throw new IOException("D-Bus display of " + what + ": " + e.getMessage(), e);
         }
-        qmp.watch(this::shutDown);
+        link.watch(this::shutDown);
         try {
             if (!firstScanout.await(millisLeft(deadline), TimeUnit.MILLISECONDS)) {
                 throw new IOException("QEMU sent no picture within " + timeout.toMillis() + " ms");
@@ -346,7 +356,7 @@ public final class DbusDisplay implements AutoCloseable {
         synchronized (handedOver) {
             for (AFUNIXSocket s : handedOver) closeQuietly(s);
         }
-        if (qmp != null) qmp.close();
+        if (link != null) link.close();
         try (Stream<Path> files = Files.walk(runDir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {

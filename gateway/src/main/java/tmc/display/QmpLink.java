@@ -23,7 +23,7 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * ends (closing them is how it disconnects, see {@link DbusDisplay#close()}), so those never see EOF when QEMU dies;
  * QMP does.
  */
-final class QmpLink implements AutoCloseable {
+final class QmpLink implements DisplayLink {
     /** QMP replies here are small; a line beyond this is not QEMU. */
     private static final int MAX_LINE = 64 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,8 +54,8 @@ final class QmpLink implements AutoCloseable {
         }
     }
 
-    /** Makes QEMU's D-Bus display serve a peer-to-peer connection on {@code fd} (a copy is passed). */
-    void addDbusClient(FileDescriptor fd) throws IOException {
+    @Override
+    public void addDbusClient(FileDescriptor fd) throws IOException {
         socket.setOutboundFileDescriptors(fd);
         execute("{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"tmc-dbus\"}}");
         execute("{\"execute\":\"add_client\",\"arguments\":{\"protocol\":\"@dbus-display\",\"fdname\":\"tmc-dbus\"}}");
@@ -66,7 +66,8 @@ final class QmpLink implements AutoCloseable {
      * blocks in native code, which would pin one of the few carriers of virtual threads for the VM's lifetime (seen:
      * with two cores, dbus-java's listener then never got to run).
      */
-    void watch(Consumer<IOException> onClose) throws IOException {
+    @Override
+    public void watch(Consumer<IOException> onClose) throws IOException {
         socket.setSoTimeout(0);
         Thread.ofPlatform().daemon().name("dbus-display-qmp").start(() -> {
             try {

@@ -36,7 +36,12 @@ public final class DomainXml {
      * What one domain XML says. {@code tmc} is null for a domain without tmc metadata, {@code vnc} when not
      * running; {@code vncPassword} is the VNC graphics' {@code passwd} (only in XML read with the secure flag).
      */
-    public record Domain(String name, String uuid, Tmc tmc, ServerAddress vnc, String vncPassword) {
+    public record Domain(String name, String uuid, Tmc tmc, ServerAddress vnc, String vncPassword, int dbusGraphics) {
+        /** Whether the domain has a peer-to-peer D-Bus display, whose screen the gateway serves itself. */
+        public boolean dbusDisplay() {
+            return dbusGraphics >= 0;
+        }
+
         @Override
         public String toString() {
             return "Domain{name=" + name + ", uuid=" + uuid + ", tmc=" + tmc + ", vnc=" + vnc + ", password="
@@ -71,7 +76,32 @@ public final class DomainXml {
         }
         Element graphics = vncGraphics(root);
         return new Domain(name, uuid, tmc(root, name), graphics == null ? null : vnc(graphics, vncHost),
-                graphics == null ? null : attribute(graphics, "passwd"));
+                graphics == null ? null : attribute(graphics, "passwd"), dbusGraphics(root, name));
+    }
+
+    /**
+     * The index among the domain's graphics devices (what {@code virDomainOpenGraphics} takes) of its D-Bus display,
+     * or -1. Only the peer-to-peer kind will do: on a bus, other peers could register listeners and send input.
+     */
+    private static int dbusGraphics(Element root, String domainName) {
+        Element devices = child(root, "devices");
+        if (devices == null) {
+            return -1;
+        }
+        int index = 0;
+        for (Node n = devices.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element g && "graphics".equals(g.getLocalName())) {
+                if ("dbus".equals(g.getAttribute("type"))) {
+                    if (!"yes".equals(g.getAttribute("p2p"))) {
+                        throw new IllegalArgumentException("domain " + domainName + ": its D-Bus display needs"
+                                + " p2p='yes' for tmc (<graphics type='dbus' p2p='yes'/>)");
+                    }
+                    return index;
+                }
+                index++;
+            }
+        }
+        return -1;
     }
 
     private static Tmc tmc(Element root, String domainName) {

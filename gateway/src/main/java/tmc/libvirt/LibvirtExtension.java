@@ -45,6 +45,6 @@ public final class LibvirtExtension implements GatewayServer.Extension {
         for (VmConfig vm : config.vms()) {
             ids.add(vm.id());
         }
-        return new LibvirtVms(settings, gateway.vms(), svc, ids).start();
+        return new LibvirtVms(settings, gateway.vms(), svc, ids, gateway.dbusVms()).start();
     }
 }

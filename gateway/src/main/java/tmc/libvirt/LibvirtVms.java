@@ -25,10 +25,14 @@ import org.libvirt.Domain;
 import org.libvirt.Library;
 import org.libvirt.LibvirtException;
 import org.libvirt.event.DomainEventType;
+import tmc.display.DisplayLink;
+import tmc.gateway.DbusDisplayConfig;
 import tmc.gateway.VmConfig;
 import tmc.gateway.VmDirectory;
 import tmc.messages.MessageService;
 import tmc.messages.VmTarget;
+import tmc.vmscreen.DbusVm;
+import tmc.vmscreen.DbusVms;
 
 /**
  * The VMs of a libvirt host: every domain with tmc metadata ({@link DomainXml}) becomes a VM of the gateway while
@@ -57,6 +61,7 @@ public final class LibvirtVms implements AutoCloseable {
     private final VmDirectory directory;
     private final MessageService messages;
     private final Set<String> reservedIds;
+    private final DbusVms dbusVms;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
             .name("libvirt").factory());
     private final ExecutorService calls = Executors.newCachedThreadPool(Thread.ofPlatform().daemon()
@@ -79,12 +84,18 @@ public final class LibvirtVms implements AutoCloseable {
     /** A domain with tmc metadata. Only accessed on the worker thread, except {@link #monitor} (volatile). */
     private static final class Tracked {
         final DomainXml.Tmc tmc;
-        String uuid;
-        boolean running;
+        /** The index of its D-Bus display among its graphics devices, or -1 (then its QEMU is the patched one). */
+        final int dbusGraphics;
+        volatile String uuid;
+        volatile boolean running;
         volatile DomainMonitor monitor;
+        /** A D-Bus display domain's screen, kept attached while it runs. */
+        DbusVm dbusVm;
+        volatile LibvirtDisplayLink link;
 
-        Tracked(DomainXml.Tmc tmc) {
+        Tracked(DomainXml.Tmc tmc, int dbusGraphics) {
             this.tmc = tmc;
+            this.dbusGraphics = dbusGraphics;
         }
     }
 
@@ -93,11 +104,12 @@ public final class LibvirtVms implements AutoCloseable {
      *                    warning), never allowed to take over a configured VM
      */
     public LibvirtVms(LibvirtSettings settings, VmDirectory directory, MessageService messages,
-                      Set<String> reservedIds) {
+                      Set<String> reservedIds, DbusVms dbusVms) {
         this.settings = settings;
         this.directory = directory;
         this.messages = messages;
         this.reservedIds = Set.copyOf(reservedIds);
+        this.dbusVms = dbusVms;
     }
 
     /** Connects and takes in the domains; fails (with libvirt's reason) when libvirtd cannot be reached now. */
@@ -224,7 +236,8 @@ public final class LibvirtVms implements AutoCloseable {
             return;
         }
         Tracked t = byName.get(name);
-        if (info.tmc() == null || (t != null && !t.tmc.equals(info.tmc()))) {
+        if (info.tmc() == null || (t != null && (!t.tmc.equals(info.tmc())
+                || t.dbusGraphics != info.dbusGraphics()))) {
             if (t != null) {
                 forget(name); // metadata removed or changed: start afresh
                 t = null;
@@ -240,20 +253,28 @@ public final class LibvirtVms implements AutoCloseable {
                         + "ignoring the domain");
                 return;
             }
-            Tracked fresh = new Tracked(info.tmc());
+            Tracked fresh = new Tracked(info.tmc(), info.dbusGraphics());
             t = fresh;
             byName.put(name, t);
             t.uuid = info.uuid();
-            messages.register(new VmTarget(id, info.tmc().tenant(), null, (vmName, handler) -> {
-                DomainMonitor m = new DomainMonitor(name, handler, this::passthrough, timer);
-                fresh.monitor = m;
-                post(() -> {
-                    if (fresh.running && byName.get(name) == fresh) {
-                        m.up(fresh.uuid);
-                    }
-                });
-                return m;
-            }));
+            if (info.dbusDisplay()) {
+                // Stock QEMU with a D-Bus display: the gateway serves the screen and draws the messages itself.
+                DbusVm vm = new DbusVm(id, timeout -> openDisplay(fresh, timeout), "libvirt domain " + name);
+                fresh.dbusVm = vm;
+                dbusVms.put(id, vm);
+                messages.register(new VmTarget(id, info.tmc().tenant(), null, vm.transport()));
+            } else {
+                messages.register(new VmTarget(id, info.tmc().tenant(), null, (vmName, handler) -> {
+                    DomainMonitor m = new DomainMonitor(name, handler, this::passthrough, timer);
+                    fresh.monitor = m;
+                    post(() -> {
+                        if (fresh.running && byName.get(name) == fresh) {
+                            m.up(fresh.uuid);
+                        }
+                    });
+                    return m;
+                }));
+            }
             LOG.info("libvirt: domain " + name + " is VM " + id + " of tenant " + info.tmc().tenant());
         }
         t.uuid = info.uuid();
@@ -263,11 +284,21 @@ public final class LibvirtVms implements AutoCloseable {
         boolean wasRunning = t.running;
         t.running = running;
         DomainXml.Tmc tmc = t.tmc;
-        if (running && info.vnc() != null) {
+        if (running && t.dbusVm != null) {
+            directory.put(new VmConfig(tmc.id(), tmc.tenant(), tmc.displayName(), null, null, null, null,
+                    DbusDisplayConfig.throughLibvirt()));
+        } else if (running && info.vnc() != null) {
             directory.put(new VmConfig(tmc.id(), tmc.tenant(), tmc.displayName(), info.vnc(), info.vncPassword(),
                     null));
         } else {
             directory.remove(tmc.id());
+        }
+        if (t.dbusVm != null) {
+            if (running && !wasRunning) {
+                t.dbusVm.retryNow();
+            } else if (!running) {
+                linkGone(t, "the domain stopped");
+            }
         }
         DomainMonitor m = t.monitor;
         if (m != null) {
@@ -278,7 +309,8 @@ public final class LibvirtVms implements AutoCloseable {
             }
         }
         if (running != wasRunning) {
-            LOG.info("libvirt: VM " + tmc.id() + (running ? " runs, VNC " + info.vnc() : " is off"));
+            LOG.info("libvirt: VM " + tmc.id() + (!running ? " is off" : t.dbusVm != null ? " runs, D-Bus display"
+                    : " runs, VNC " + info.vnc()));
         }
     }
 
@@ -292,6 +324,9 @@ public final class LibvirtVms implements AutoCloseable {
         }
         directory.remove(t.tmc.id());
         messages.unregister(t.tmc.id());
+        if (t.dbusVm != null) {
+            dbusVms.remove(t.tmc.id());
+        }
         LOG.info("libvirt: domain " + name + " (VM " + t.tmc.id() + ") is gone");
     }
 
@@ -327,6 +362,7 @@ public final class LibvirtVms implements AutoCloseable {
             if (m != null) {
                 m.down();
             }
+            linkGone(t, "libvirtd lost");
         }
         scheduleReconnect();
     }
@@ -371,7 +407,32 @@ public final class LibvirtVms implements AutoCloseable {
         closeQuietly(c);
     }
 
+    private static void linkGone(Tracked t, String why) {
+        LibvirtDisplayLink l = t.link;
+        if (l != null) {
+            l.gone(why);
+        }
+    }
+
     // ===== other threads =====
+
+    /**
+     * {@link DisplayLink.Opener} of a D-Bus display domain, on its {@link DbusVm}'s thread: refused while the domain
+     * is off (the VM then tries again when it starts, see {@link #take}).
+     */
+    private DisplayLink openDisplay(Tracked t, Duration timeout) throws IOException {
+        LibvirtConnect c = conn;
+        String uuid = t.uuid;
+        if (c == null || uuid == null || !t.running) {
+            throw new IOException("libvirt: domain of VM " + t.tmc.id() + " is not running");
+        }
+        LibvirtDisplayLink link = new LibvirtDisplayLink(c.pointer(), uuid, t.dbusGraphics, calls, timeout);
+        t.link = link;
+        if (!t.running || conn != c) {
+            link.gone("the domain stopped"); // stopped meanwhile: the take() that saw it may have missed this link
+        }
+        return link;
+    }
 
     /** {@link DomainMonitor.Passthrough}: {@code qemu-monitor-command} on a {@link #calls} thread, bounded. */
     private String passthrough(String uuid, String request, Duration timeout) throws IOException {

@@ -26,10 +26,25 @@ interface QemuMonitorEvents extends Library {
 
     int virConnectDomainQemuMonitorEventDeregister(Pointer conn, int callbackId);
 
-    /** From libvirt.so.0: the name of the domain an event is about (owned by the domain object). */
+    /** From libvirt.so.0, what the binding lacks besides. */
     interface Virt extends Library {
         Virt LIBVIRT = Native.load("virt", Virt.class);
 
+        /** The name of the domain an event is about (owned by the domain object). */
         String virDomainGetName(Pointer domain);
+
+        /** A new reference to a domain (free it with {@link #virDomainFree}), or null with libvirt's error set. */
+        Pointer virDomainLookupByUUIDString(Pointer conn, String uuid);
+
+        int virDomainFree(Pointer domain);
+
+        /**
+         * Passes socket {@code fd} (a copy) to the domain's graphics device number {@code idx} as a client: for a
+         * peer-to-peer D-Bus display, libvirt's {@code add_client @dbus-display} on its own monitor. 0 or -1.
+         */
+        int virDomainOpenGraphics(Pointer domain, int idx, int fd, int flags);
+
+        /** The calling thread's last libvirt error, as text. */
+        String virGetLastErrorMessage();
     }
 }

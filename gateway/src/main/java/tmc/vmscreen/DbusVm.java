@@ -12,6 +12,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import tmc.display.DisplayLink;
+import tmc.display.DisplayLinks;
 import tmc.qmp.QmpConnection;
 import tmc.qmp.QmpTransport;
 import tmc.rfbserver.RfbDesktop;
@@ -36,7 +38,8 @@ public final class DbusVm implements AutoCloseable {
     private static final long MAX_BACKOFF_MS = 5000;
 
     private final String id;
-    private final Path qmpSocket;
+    private final DisplayLink.Opener link;
+    private final String what;
     private final List<QmpConnection.Handler> handlers = new CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -44,14 +47,32 @@ public final class DbusVm implements AutoCloseable {
     private VmScreen screen;
     private long generation;
     private boolean closed;
+    private boolean retry;
     private Thread thread;
     private InetSocketAddress vncListen;
     private String vncPassword;
     private RfbTcpListener listener;
 
     public DbusVm(String id, Path qmpSocket) {
+        this(id, DisplayLinks.qmp(qmpSocket), qmpSocket.toString());
+    }
+
+    /** A VM whose display {@code link} reaches ({@code what} names it in the log), e.g. through libvirt. */
+    public DbusVm(String id, DisplayLink.Opener link, String what) {
         this.id = id;
-        this.qmpSocket = qmpSocket;
+        this.link = link;
+        this.what = what;
+    }
+
+    /** Tries to attach now instead of after the current backoff (the VM has just started). */
+    public void retryNow() {
+        lock.lock();
+        try {
+            retry = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Also serve native VNC viewers on {@code address} (port 0: any), after VNC Authentication with this password. */
@@ -142,7 +163,7 @@ public final class DbusVm implements AutoCloseable {
         while (!isClosed()) {
             VmScreen s;
             try {
-                s = VmScreen.attach(qmpSocket, id, ATTACH_TIMEOUT);
+                s = VmScreen.attach(link, what, id, ATTACH_TIMEOUT);
             } catch (IOException | RuntimeException e) {
                 // Whatever went wrong with this attempt, the VM stays supervised: try again with backoff.
                 LOG.log(e instanceof IOException ? Level.FINE : Level.WARNING,
@@ -198,14 +219,17 @@ public final class DbusVm implements AutoCloseable {
         }
     }
 
-    /** Waits for {@code ms} or until closed; false when closed. */
+    /** Waits for {@code ms}, until closed, or until {@link #retryNow}; false when closed. */
     private boolean pause(long ms) {
         long deadline = System.nanoTime() + ms * 1_000_000;
         lock.lock();
         try {
             while (!closed) {
                 long left = deadline - System.nanoTime();
-                if (left <= 0) return true;
+                if (left <= 0 || retry) {
+                    retry = false;
+                    return true;
+                }
                 changed.awaitNanos(left);
             }
             return false;

@@ -8,6 +8,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tmc.display.DbusDisplay;
+import tmc.display.DisplayLink;
+import tmc.display.DisplayLinks;
 import tmc.display.DisplayEvents;
 import tmc.pixels.Cursor;
 import tmc.pixels.Framebuffer;
@@ -37,9 +39,15 @@ public final class VmScreen implements AutoCloseable {
 
     /** Attaches to the VM's D-Bus display through its QMP socket and waits for its first picture. */
     public static VmScreen attach(Path qmpSocket, String name, Duration timeout) throws IOException {
+        return attach(DisplayLinks.qmp(qmpSocket), qmpSocket.toString(), name, timeout);
+    }
+
+    /** Attaches to the VM's D-Bus display through {@code link} ({@code what} names it in errors). */
+    public static VmScreen attach(DisplayLink.Opener link, String what, String name, Duration timeout)
+            throws IOException {
         VmScreen screen = new VmScreen(name);
         try {
-            screen.display = DbusDisplay.attach(qmpSocket, 0, screen.forwarder, timeout);
+            screen.display = DbusDisplay.attach(link, what, 0, screen.forwarder, timeout);
             screen.wire();
         } catch (IOException | RuntimeException e) {
             // The QMP socket admits one client: an attempt that failed half-way must let go of it.

@@ -3,6 +3,7 @@ package tmc.libvirt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import tmc.rfb.ServerAddress;
@@ -52,6 +53,24 @@ class DomainXmlTest {
                 + "socket='/var/lib/libvirt/qemu/domain-3-desk-7/vnc.sock'/></graphics>"), null);
         assertEquals(ServerAddress.unix(java.nio.file.Path.of("/var/lib/libvirt/qemu/domain-3-desk-7/vnc.sock")),
                 d.vnc());
+    }
+
+    @Test
+    void aPeerToPeerDbusDisplayIsFoundByItsIndexAmongTheGraphics() {
+        // The spice device comes first: virDomainOpenGraphics takes the index among all graphics devices.
+        DomainXml.Domain d = DomainXml.parse(domain(TMC, "<graphics type='dbus' p2p='yes'/>"), null);
+        assertEquals(1, d.dbusGraphics());
+        assertTrue(d.dbusDisplay());
+        assertNull(d.vnc());
+        assertEquals(-1, DomainXml.parse(domain(TMC, "<graphics type='vnc' port='5901'/>"), null).dbusGraphics());
+    }
+
+    @Test
+    void aDbusDisplayOnABusIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DomainXml.parse(domain(TMC, "<graphics type='dbus'/>"), null));
+        assertEquals("domain desk-7: its D-Bus display needs p2p='yes' for tmc (<graphics type='dbus' p2p='yes'/>)",
+                e.getMessage());
     }
 
     @Test

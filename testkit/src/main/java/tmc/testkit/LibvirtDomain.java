@@ -7,7 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The test guest as a domain of a {@link LibvirtDaemon}: type {@code qemu} (TCG), the patched QEMU as its
+ * The test guest as a domain of a {@link LibvirtDaemon}: type {@code qemu} (TCG), the patched QEMU (or, with
+ * {@link #defineDbus}, Debian's stock QEMU with a D-Bus display instead of VNC) as its
  * {@code <emulator>}, direct kernel boot, VNC on a loopback port libvirt picks, the guest's serial port on a unix
  * socket (input events logged there, as with {@link TestVm}), tmc metadata naming its VM id and tenant, and a
  * second QMP monitor for the test itself (passed through {@code <qemu:commandline>}; the product only uses libvirt's).
@@ -18,6 +19,8 @@ public final class LibvirtDomain implements Guest, AutoCloseable {
     private final LibvirtDaemon daemon;
     private final String name;
     private final Path logDir;
+    /** Debian's stock QEMU with a peer-to-peer D-Bus display instead of the patched QEMU's VNC. */
+    private boolean dbusDisplay;
     private int generation;
     private SerialConsole serial;
     private QmpClient qmp;
@@ -34,6 +37,19 @@ public final class LibvirtDomain implements Guest, AutoCloseable {
     public static LibvirtDomain define(LibvirtDaemon daemon, String name, String vmId, String tenant)
             throws IOException {
         LibvirtDomain d = new LibvirtDomain(daemon, name);
+        daemon.define(d.xml(vmId, tenant), name);
+        return d;
+    }
+
+    /**
+     * Defines (does not start) domain {@code name} on Debian's stock QEMU ({@link TestEnv#stockQemu}) with a
+     * peer-to-peer D-Bus display ({@code <graphics type='dbus' p2p='yes'/>}) and no VNC: the gateway serves its
+     * screen itself, attaching through libvirt.
+     */
+    public static LibvirtDomain defineDbus(LibvirtDaemon daemon, String name, String vmId, String tenant)
+            throws IOException {
+        LibvirtDomain d = new LibvirtDomain(daemon, name);
+        d.dbusDisplay = true;
         daemon.define(d.xml(vmId, tenant), name);
         return d;
     }
@@ -68,7 +84,7 @@ public final class LibvirtDomain implements Guest, AutoCloseable {
                       <target port='0'/>
                     </serial>
                     <input type='tablet' bus='virtio'/>
-                    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>
+                    %s
                     <video><model type='vga'/></video>
                     <memballoon model='none'/>
                   </devices>
@@ -78,7 +94,9 @@ public final class LibvirtDomain implements Guest, AutoCloseable {
                   </qemu:commandline>
                 </domain>
                 """.formatted(name, vmId, tenant, vmId, guest.resolve("vmlinuz"), guest.resolve("initrd.img"),
-                cmdline, TestEnv.qemu(), serialSocket(), testQmpSocket());
+                cmdline, dbusDisplay ? TestEnv.stockQemu() : TestEnv.qemu(), serialSocket(),
+                dbusDisplay ? "<graphics type='dbus' p2p='yes'/>"
+                        : "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>", testQmpSocket());
     }
 
     public String name() {
