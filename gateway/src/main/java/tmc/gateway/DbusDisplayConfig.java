@@ -32,6 +32,7 @@ public record DbusDisplayConfig(Path qmp, InetSocketAddress vncListen, String vn
 
     @Override
     public String toString() {
-        return "dbus{" + (qmp != null ? "qmp=" + qmp : "libvirt") + (vncListen != null ? ", vncListen=" + vncListen : "") + "}";
+        return "dbus{" + (qmp != null ? "qmp=" + qmp : "libvirt")
+                + (vncListen != null ? ", vncListen=" + vncListen : "") + "}";
     }
 }

@@ -1,6 +1,7 @@
 package tmc.vmscreen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,10 +12,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
+import tmc.pixels.Framebuffer;
+import tmc.rfbserver.RfbTcpListener;
+import tmc.testkit.InputEvent;
 import tmc.testkit.TestEnv;
 import tmc.testkit.TigerVncViewer;
+import tmc.testkit.XwdImage;
 
 /**
  * TigerVNC's vncviewer (Debian's tigervnc-viewer, under Xvfb) as a native viewer of the gateway's RFB server for a
@@ -51,6 +62,69 @@ class TigerVncTest {
             assertTrue(viewer.isAlive(), "vncviewer still running: " + viewer.logText());
             assertEquals(2, f.screen.desktop().clientCount(), "vncviewer still connected: " + viewer.logText());
         }
+    }
+
+    /**
+     * TigerVNC's own viewer, with the VM's VNC password, on a listener behind VNC Authentication: its window shows a
+     * message exactly as composited (no JPEG asked for, so every pixel is lossless), a click on the message's
+     * hot-spot in that window answers it and never reaches the guest, and the window shows the guest's picture again.
+     */
+    @Test
+    void tigerVncWithThePasswordSeesTheMessagePixelExactAndItsClickAnswersIt() throws Exception {
+        Path logDir = TestEnv.buildDir().resolve("tigervnc-password");
+        try (ScreenFixture f = ScreenFixture.start("tigervnc-password", WAIT);
+             RfbTcpListener secured = RfbTcpListener.start(f.screen.desktop(),
+                     new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), "s3cret");
+             TigerVncViewer viewer = TigerVncViewer.start(secured.port(), logDir, "-SecurityTypes=VncAuth",
+                     "-PasswordFile=" + TigerVncViewer.passwordFile(logDir, "s3cret"), "-PreferredEncoding=Tight",
+                     "-AutoSelect=0", "-NoJPEG=1")) {
+            Framebuffer picture = f.screen.picture();
+            int w = picture.width();
+            int[] guest = picture.snapshot();
+            XwdImage first = viewer.awaitScreen(s -> s.find(guest, w, 64) != null, WAIT, "the guest's screen");
+            int[] at = first.find(guest, w, 64);
+            int dx = at[0];
+            int dy = at[1];
+
+            BlockingQueue<JsonNode> answers = new LinkedBlockingQueue<>();
+            f.screen.overlayCommands().onEvent((name, data) -> answers.add(data));
+            f.screen.overlayCommands().execute("vnc-overlay-add", button(200, 100), WAIT);
+            int[] shown = picture.snapshot();
+            viewer.awaitScreen(s -> s.shows(shown, w, dx, dy), WAIT, "the message, pixel for pixel");
+
+            int mark = f.vm.mark();
+            JsonNode placed = f.screen.overlayCommands().execute("query-vnc-overlays", null, WAIT).get(0);
+            viewer.click(dx + placed.get("x").asInt() + 100, dy + placed.get("y").asInt() + 50);
+            JsonNode answer = answers.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertNotNull(answer, "the click in TigerVNC's window answered the message");
+            assertEquals("click", answer.get("reason").asText());
+            assertEquals("ok", answer.get("hotspot").asText());
+            viewer.awaitScreen(s -> s.shows(guest, w, dx, dy), WAIT, "the guest's screen once the message is answered");
+            // A click beside it reaches the guest: the input log holds that one and nothing before it.
+            viewer.click(dx + 3, dy + 3);
+            f.vm.serial().awaitInput(mark, e -> e.code() == InputEvent.BTN_LEFT && e.value() == 0, WAIT);
+            assertEquals(List.of(1, 0), f.vm.inputEventsSince(mark).stream().filter(InputEvent::isButton)
+                    .map(InputEvent::value).toList(), "the answering click never reached the guest");
+        }
+    }
+
+    /** An opaque two-colour button, all of it one hot-spot "ok", dismissed when answered. */
+    private static ObjectNode button(int w, int h) {
+        byte[] px = new byte[w * h * 4];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int o = (y * w + x) * 4;
+                boolean border = x < 3 || y < 3 || x >= w - 3 || y >= h - 3;
+                px[o] = (byte) (border ? 0x20 : 0xe0);  // b
+                px[o + 1] = (byte) (border ? 0x40 : 0x90); // g
+                px[o + 2] = (byte) (border ? 0xc0 : 0x30); // r
+                px[o + 3] = (byte) 255;
+            }
+        }
+        ObjectNode a = new ObjectMapper().createObjectNode();
+        a.put("id", "button").put("width", w).put("height", h).put("pixels", Base64.getEncoder().encodeToString(px));
+        a.putArray("hotspots").addObject().put("id", "ok").put("x", 0).put("y", 0).put("width", w).put("height", h);
+        return a;
     }
 
     private static long sent(ScreenFixture f) {

@@ -69,6 +69,31 @@ public final class TigerVncViewer implements AutoCloseable {
         return new TigerVncViewer(xvfb, viewer, display, log);
     }
 
+    /**
+     * Writes {@code password} as TigerVNC's password file ({@code -PasswordFile}): the first 8 bytes, zero padded,
+     * DES-encrypted with TigerVNC's fixed obfuscation key (vncpasswd's format), so the viewer answers VNC
+     * Authentication by itself. Returns the file's path.
+     */
+    public static Path passwordFile(Path dir, String password) throws IOException {
+        byte[] key = {23, 82, 107, 6, 35, 78, 88, 7};
+        byte[] plain = new byte[8];
+        byte[] given = password.getBytes(StandardCharsets.ISO_8859_1);
+        System.arraycopy(given, 0, plain, 0, Math.min(8, given.length));
+        for (int i = 0; i < 8; i++) {
+            key[i] = (byte) (Integer.reverse(key[i] & 0xff) >>> 24); // VNC's DES takes each key byte's bits reversed
+        }
+        try {
+            javax.crypto.Cipher des = javax.crypto.Cipher.getInstance("DES/ECB/NoPadding");
+            des.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(key, "DES"));
+            Files.createDirectories(dir);
+            Path file = dir.resolve("vnc-passwd");
+            Files.write(file, des.doFinal(plain));
+            return file;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("DES unavailable", e);
+        }
+    }
+
     public String display() {
         return display;
     }
