@@ -73,7 +73,8 @@ class DbusGatewayTest {
         }
     }
 
-    private static boolean sameIn(RfbClient c, Rect r, VmScreen screen) {
+    /** Whether the viewer's picture equals the screen's composite (guest and messages) within {@code r}. */
+    static boolean sameIn(RfbClient c, Rect r, VmScreen screen) {
         for (int y = r.y(); y < r.bottom(); y++) {
             for (int x = r.x(); x < r.right(); x++) {
                 if (c.pixel(x, y) != screen.picture().pixel(x, y)) return false;

@@ -58,7 +58,7 @@ class LibvirtDbusTest {
                     JsonNode on = screen.overlayCommands().execute("query-vnc-overlays", null, T).get(0);
                     Rect at = new Rect(on.get("x").asInt(), on.get("y").asInt(), on.get("width").asInt(),
                             on.get("height").asInt());
-                    rfb.awaitFrame(c -> sameIn(c, at, screen), T);
+                    rfb.awaitFrame(c -> DbusGatewayTest.sameIn(c, at, screen), T);
                     JsonNode ok = on.get("hotspots").get(0);
                     rfb.click(at.x() + ok.get("x").asInt() + ok.get("width").asInt() / 2,
                             at.y() + ok.get("y").asInt() + ok.get("height").asInt() / 2);
@@ -87,14 +87,5 @@ class LibvirtDbusTest {
                 }
             }
         }
-    }
-
-    private static boolean sameIn(RfbClient c, Rect r, VmScreen screen) {
-        for (int y = r.y(); y < r.bottom(); y++) {
-            for (int x = r.x(); x < r.right(); x++) {
-                if (c.pixel(x, y) != screen.picture().pixel(x, y)) return false;
-            }
-        }
-        return true;
     }
 }

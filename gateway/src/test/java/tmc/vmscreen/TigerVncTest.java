@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,9 +19,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import com.fasterxml.jackson.databind.JsonNode;
+import java.util.function.IntBinaryOperator;
 import org.junit.jupiter.api.Test;
 import tmc.pixels.Framebuffer;
 import tmc.rfbserver.RfbTcpListener;
@@ -110,19 +111,8 @@ class TigerVncTest {
 
     /** An opaque two-colour button, all of it one hot-spot "ok", dismissed when answered. */
     private static ObjectNode button(int w, int h) {
-        byte[] px = new byte[w * h * 4];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int o = (y * w + x) * 4;
-                boolean border = x < 3 || y < 3 || x >= w - 3 || y >= h - 3;
-                px[o] = (byte) (border ? 0x20 : 0xe0);  // b
-                px[o + 1] = (byte) (border ? 0x40 : 0x90); // g
-                px[o + 2] = (byte) (border ? 0xc0 : 0x30); // r
-                px[o + 3] = (byte) 255;
-            }
-        }
-        ObjectNode a = new ObjectMapper().createObjectNode();
-        a.put("id", "button").put("width", w).put("height", h).put("pixels", Base64.getEncoder().encodeToString(px));
+        ObjectNode a = overlay("button", w, h, (x, y) -> x < 3 || y < 3 || x >= w - 3 || y >= h - 3
+                ? 0xffc04020 : 0xff3090e0);
         a.putArray("hotspots").addObject().put("id", "ok").put("x", 0).put("y", 0).put("width", w).put("height", h);
         return a;
     }
@@ -134,19 +124,27 @@ class TigerVncTest {
 
     /** An overlay with a gradient (JPEG territory) over a half-transparent band and an opaque border. */
     private static ObjectNode photo(int w, int h) {
+        return overlay("photo", w, h, (x, y) -> {
+            boolean border = x < 4 || y < 4 || x >= w - 4 || y >= h - 4;
+            int alpha = border ? 255 : (y < h / 4 ? 128 : 255);
+            return alpha << 24 | (x * 255 / w) << 16 | (y * 255 / h) << 8 | ((x + y) & 0xff);
+        });
+    }
+
+    /** vnc-overlay-add's arguments for a {@code w}x{@code h} overlay whose pixel (x, y) is {@code argb} (0xAARRGGBB). */
+    private static ObjectNode overlay(String id, int w, int h, IntBinaryOperator argb) {
         byte[] px = new byte[w * h * 4];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int o = (y * w + x) * 4;
-                boolean border = x < 4 || y < 4 || x >= w - 4 || y >= h - 4;
-                px[o] = (byte) (border ? 255 : (y < h / 4 ? 128 : 255));
-                px[o + 1] = (byte) (x * 255 / w);
-                px[o + 2] = (byte) (y * 255 / h);
-                px[o + 3] = (byte) ((x + y) & 0xff);
+        for (int y = 0, o = 0; y < h; y++) {
+            for (int x = 0; x < w; x++, o += 4) {
+                int p = argb.applyAsInt(x, y);
+                px[o] = (byte) (p >>> 24);
+                px[o + 1] = (byte) (p >> 16);
+                px[o + 2] = (byte) (p >> 8);
+                px[o + 3] = (byte) p;
             }
         }
         ObjectNode a = new ObjectMapper().createObjectNode();
-        a.put("id", "photo").put("width", w).put("height", h).put("pixels", Base64.getEncoder().encodeToString(px));
+        a.put("id", id).put("width", w).put("height", h).put("pixels", Base64.getEncoder().encodeToString(px));
         return a;
     }
 
