@@ -9,7 +9,10 @@
 # TMC_DEMO_GUEST=desktop (the graphical desktop guest instead of the text one; combinable with TMC_DEMO_VMS),
 # TMC_DEMO_VNC=dbus (no patched QEMU: the VMs run Debian's stock qemu-system-x86_64, or TMC_DEMO_STOCK_QEMU, with
 # -display dbus and the gateway serves their screens and draws the messages itself; each VM's `vnc` address in
-# demo.json is then the gateway's VNC listener for it, behind the same per-VM password: docs/dbus-display.md).
+# demo.json is then the gateway's VNC listener for it, behind the same per-VM password: docs/dbus-display.md),
+# TMC_DEMO_GATEWAYS=N (2-9: a fleet, docs/fleet.md: N gateways on a database of the project's private PostgreSQL,
+# scripts/postgres.sh, behind Debian's HAProxy running docker/haproxy.cfg on TMC_DEMO_PORT; demo.json's `gateway` is
+# HAProxy's URL and `gateways` lists each gateway's own URL and pid, so that scripts can stop one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every browser session holds two file descriptors in the gateway: run at the hard limit, and say what it is.
@@ -22,6 +25,13 @@ STATE=${TMC_DEMO_DIR:-$TOP/.tmc}
 RUN="$STATE/run"
 
 scripts/install-deps.sh
+GATEWAYS=${TMC_DEMO_GATEWAYS:-1}
+[[ "$GATEWAYS" =~ ^[1-9]$ ]] || { echo "demo: TMC_DEMO_GATEWAYS is 1-9, not '$GATEWAYS'" >&2; exit 2; }
+if [ "$GATEWAYS" -gt 1 ]; then
+    # D-Bus display VMs need their owner to serve the picture, and libvirt VMs are not leased yet (docs/fleet.md).
+    [ -n "${TMC_DEMO_VNC:-}" ] && { echo "demo: TMC_DEMO_GATEWAYS does not combine with TMC_DEMO_VNC yet" >&2; exit 2; }
+    [ -n "${TMC_DEMO_VMS:-}" ] && { echo "demo: TMC_DEMO_GATEWAYS does not combine with TMC_DEMO_VMS yet" >&2; exit 2; }
+fi
 DBUS=""
 if [ "${TMC_DEMO_VNC:-}" = dbus ]; then
     DBUS=1
@@ -109,13 +119,27 @@ for spec in "${VMS[@]}"; do
 done
 
 
+if [ "$GATEWAYS" -gt 1 ]; then
+    # The fleet's database on the project's private PostgreSQL (kept, like data/ of a single gateway's store).
+    DATABASE=$(TMC_PG_DATABASE="tmc_demo_$(printf '%s' "$STATE" | md5sum | cut -c1-8)" scripts/postgres.sh | tail -1)
+fi
+
 # The gateway's configuration: the VNC passwords stay here, the browser never sees them.
 CONFIG="$RUN/gateway.json"
 {
-    printf '{"listen": {"host": "127.0.0.1", "port": %d},\n' "$PORT"
+    if [ "$GATEWAYS" -gt 1 ]; then
+        # Each gateway on a free port of its own, behind HAProxy on $PORT, which connects from 127.0.0.1.
+        printf '{"listen": {"host": "127.0.0.1", "port": 0, "trustedProxies": ["127.0.0.1"]},\n'
+    else
+        printf '{"listen": {"host": "127.0.0.1", "port": %d},\n' "$PORT"
+    fi
     printf ' "allowedOrigins": ["http://127.0.0.1:%d", "http://localhost:%d"],\n' "$PORT" "$PORT"
     printf ' "jwt": {"issuer": "%s", "audience": "%s", "hs256Secret": "base64:%s"},\n' "$ISSUER" "$AUDIENCE" "$SECRET_B64"
-    printf ' "store": {"path": "%s"},\n' "$STATE/data/tmc"
+    if [ "$GATEWAYS" -gt 1 ]; then
+        printf ' "store": {"url": "%s"},\n' "$DATABASE"
+    else
+        printf ' "store": {"path": "%s"},\n' "$STATE/data/tmc"
+    fi
     if [ "${TMC_DEMO_VMS:-}" = libvirt ]; then
         # The VMs come from the domains' tmc metadata; their VNC passwords from the domain XML.
         printf ' "libvirt": {"uri": "%s"},\n "vms": [' "$LIBVIRT_URI"
@@ -142,12 +166,52 @@ CONFIG="$RUN/gateway.json"
 } > "$CONFIG"
 chmod 600 "$CONFIG"
 
-scripts/with-java.sh java -jar "$JAR" --config "$CONFIG" > "$RUN/gateway.log" 2>&1 &
-pids+=($!)
 GATEWAY="http://127.0.0.1:$PORT"
+essential=("${pids[@]}") # the processes whose exit ends the demo; a fleet outlives a stopped gateway
+if [ "$GATEWAYS" -gt 1 ]; then
+    gw_pids=()
+    gw_urls=()
+    for i in $(seq 1 "$GATEWAYS"); do
+        TMC_NODE="demo-g$i" scripts/with-java.sh java -jar "$JAR" --config "$CONFIG" > "$RUN/gateway-$i.log" 2>&1 &
+        pids+=($!)
+        gw_pids+=($!)
+    done
+    for i in $(seq 1 "$GATEWAYS"); do
+        url=""
+        for _ in $(seq 1 600); do
+            url=$(sed -n 's|^tmc-gateway: listening on \(http://[^ ]*\)$|\1|p' "$RUN/gateway-$i.log" | head -1)
+            [ -n "$url" ] && break
+            kill -0 "${gw_pids[$((i - 1))]}" 2>/dev/null \
+                || { cat "$RUN/gateway-$i.log" >&2; echo "demo: gateway $i did not start" >&2; exit 1; }
+            sleep 0.2
+        done
+        [ -n "$url" ] || { echo "demo: gateway $i is not listening; see $RUN/gateway-$i.log" >&2; exit 1; }
+        gw_urls+=("$url")
+        echo "demo: gateway $i (node demo-g$i, pid ${gw_pids[$((i - 1))]}) at $url" >&2
+    done
+    # HAProxy from the compose fleet profile's own file: the frontend on $PORT, one server line per gateway.
+    servers=""
+    for i in $(seq 1 "$GATEWAYS"); do
+        servers="$servers    server demo-g$i ${gw_urls[$((i - 1))]#http://}\n"
+    done
+    awk -v bind="    bind 127.0.0.1:$PORT" -v servers="$servers" '
+        /^[^ \t#]/ { section = $0 }
+        /^[ \t]+bind / && section ~ /^frontend/ { print bind; next }
+        /^[ \t]+server / && section == "backend gateways" { if (!done) printf "%s", servers; done = 1; next }
+        { print }' docker/haproxy.cfg > "$RUN/haproxy.cfg"
+    haproxy -c -q -f "$RUN/haproxy.cfg" >&2 || { echo "demo: HAProxy refused $RUN/haproxy.cfg" >&2; exit 1; }
+    haproxy -db -f "$RUN/haproxy.cfg" > "$RUN/haproxy.log" 2>&1 &
+    pids+=($!)
+    essential+=($!)
+    echo "demo: HAProxy on $GATEWAY in front of $GATEWAYS gateways (database ${DATABASE%%\?*})" >&2
+else
+    scripts/with-java.sh java -jar "$JAR" --config "$CONFIG" > "$RUN/gateway.log" 2>&1 &
+    pids+=($!)
+    essential+=($!)
+fi
 for _ in $(seq 1 300); do
     curl -fsS "$GATEWAY/healthz" >/dev/null 2>&1 && break
-    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$RUN/gateway.log" >&2; echo "demo: the gateway did not start" >&2; exit 1; }
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$RUN"/gateway*.log "$RUN"/haproxy*.log >&2 2>/dev/null; echo "demo: the gateway did not start" >&2; exit 1; }
     sleep 0.2
 done
 curl -fsS "$GATEWAY/healthz" >/dev/null || { echo "demo: the gateway is not answering; see $RUN/gateway.log" >&2; exit 1; }
@@ -157,7 +221,15 @@ ADMIN_TOKEN=$(TMC_JWT_AUDIENCE="$AUDIENCE-admin" jwt '"sub":"demo-admin","roles"
 {
     printf '{"gateway": "%s",\n "jwt": {"issuer": "%s", "audience": "%s", "adminAudience": "%s", "hs256Secret": "base64:%s"},\n' \
         "$GATEWAY" "$ISSUER" "$AUDIENCE" "$AUDIENCE-admin" "$SECRET_B64"
-    printf ' "adminToken": "%s",\n "vms": [\n' "$ADMIN_TOKEN"
+    printf ' "adminToken": "%s",\n' "$ADMIN_TOKEN"
+    if [ "$GATEWAYS" -gt 1 ]; then
+        printf ' "database": "%s",\n "gateways": [' "$DATABASE"
+        for i in $(seq 1 "$GATEWAYS"); do
+            printf '%s{"url": "%s", "pid": %d}' "$([ "$i" = 1 ] || echo ', ')" "${gw_urls[$((i - 1))]}" "${gw_pids[$((i - 1))]}"
+        done
+        printf '],\n'
+    fi
+    printf ' "vms": [\n'
     sep=""
     for spec in "${VMS[@]}"; do
         read -r id tenant user display _ <<<"$spec"
@@ -188,5 +260,6 @@ echo "  Tokens, addresses and the HS256 secret for scripts: .tmc/demo.json"
 echo "  Send a message:  curl -H \"Authorization: Bearer \$(jq -r .adminToken .tmc/demo.json)\" \\"
 echo "     -H 'Content-Type: application/json' $GATEWAY/api/v1/messages \\"
 echo "     -d '{\"vms\":[\"demo-1\"],\"title\":\"Maintenance\",\"body\":\"This VM reboots at 22:00.\",\"severity\":\"warning\",\"buttons\":[{\"id\":\"ok\",\"label\":\"OK\"},{\"id\":\"later\",\"label\":\"Postpone\"}]}'"
-wait -n "${pids[@]}" || true
+[ "$GATEWAYS" -gt 1 ] && echo "  Gateways (each one's URL and pid; stop one, the others carry on): jq .gateways .tmc/demo.json"
+wait -n "${essential[@]}" || true
 echo "demo: a demo process exited (logs were in .tmc/run/)" >&2

@@ -42,7 +42,10 @@ if ! as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
         -o "-p $PORT -c listen_addresses=127.0.0.1 -k $CACHE/pg" start >&2
 fi
 psql() { as_pg "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
-if [ "$(psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'tmc_test'")" != 1 ]; then
-    psql -d postgres -c "CREATE DATABASE tmc_test" >&2
+# TMC_PG_DATABASE: the database to create if missing and name in the URL (make demo with several gateways has its own).
+DB=${TMC_PG_DATABASE:-tmc_test}
+[[ "$DB" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || { log "TMC_PG_DATABASE: expected [a-z_][a-z0-9_]*, got '$DB'"; exit 2; }
+if [ "$(psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
+    psql -d postgres -c "CREATE DATABASE $DB" >&2
 fi
-echo "jdbc:postgresql://127.0.0.1:$PORT/tmc_test?user=postgres"
+echo "jdbc:postgresql://127.0.0.1:$PORT/$DB?user=postgres"

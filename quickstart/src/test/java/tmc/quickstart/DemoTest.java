@@ -63,8 +63,18 @@ class DemoTest {
         runDemo(Map.of("TMC_DEMO_VNC", "dbus"), DbusDemoCheck::run);
     }
 
+    /**
+     * TMC_DEMO_GATEWAYS=3: three gateways on the project's PostgreSQL behind HAProxy, under the same contract
+     * ({@code gateway} is HAProxy's URL), plus {@code gateways} (URL and pid of each); one stopped by its pid, the
+     * demo goes on.
+     */
+    @Test
+    void fleetDemoKeepsTheContract() throws Exception {
+        runDemo(Map.of("TMC_DEMO_GATEWAYS", "3"), FleetDemoCheck::run);
+    }
+
     /** A WebSocket RFB client with the first VM's token reads its screen through the gateway. */
-    private static void seeTheScreen(JsonNode info, Path state) throws Exception {
+    static void seeTheScreen(JsonNode info, Path state) throws Exception {
         JsonNode vm = info.path("vms").get(0);
         try (RfbClient rfb = RfbClient.connect(openVnc(info, vm), null)) {
             // The guest's banner: some non-black pixels on its text console.
