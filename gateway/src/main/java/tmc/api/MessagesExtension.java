@@ -27,6 +27,8 @@ import tmc.rfb.ServerAddress;
 import tmc.store.Database;
 import tmc.store.DenyList;
 import tmc.store.JtiLog;
+import tmc.store.SessionTable;
+import tmc.store.TicketTable;
 import tmc.store.Leases;
 import tmc.store.Notifications;
 import tmc.store.Store;
@@ -105,6 +107,9 @@ public final class MessagesExtension implements GatewayServer.Extension {
         if (db.postgres()) { // a single-use jti spent on any gateway of the fleet is spent on all
             JtiLog jtis = JtiLog.on(db);
             gateway.replays().share((key, until) -> jtis.firstUse(key, until.toEpochMilli(), gateway.clock().millis()));
+            // A ticket issued by one gateway is redeemed by whichever the load balancer picks, once.
+            gateway.tickets().share(TicketTable.on(db));
+            gateway.sessions().share(fleetSessions(SessionTable.on(db, fleet.node()), gateway.clock()));
         }
         Runnable reread = () -> {
             svc.outboxNotified();
@@ -247,5 +252,24 @@ public final class MessagesExtension implements GatewayServer.Extension {
             throw new ConfigException(field + ": expected a string");
         }
         return n.get(field).asText();
+    }
+
+    /** The caps counted over the fleet's sessions (tmc_session): a session on any gateway counts on all. */
+    private static tmc.gateway.SessionRegistry.Shared fleetSessions(SessionTable table, java.time.Clock clock) {
+        return new tmc.gateway.SessionRegistry.Shared() {
+            @Override
+            public String add(tmc.gateway.SessionRegistry.SessionInfo s, tmc.gateway.Limits limits) {
+                tmc.auth.Principal p = s.principal();
+                SessionTable.Cap cap = table.add(s.id(), s.vmId(), p.issuer() + "\u0000" + p.tenant() + "\u0000"
+                        + p.subject(), s.tokenId(), limits.perToken(), limits.perUser(), limits.perVm(),
+                        clock.millis());
+                return cap == null ? null : cap.name().toLowerCase(java.util.Locale.ROOT);
+            }
+
+            @Override
+            public void remove(String sessionId) {
+                table.remove(sessionId);
+            }
+        };
     }
 }

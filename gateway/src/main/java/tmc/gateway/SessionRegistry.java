@@ -53,8 +53,21 @@ public final class SessionRegistry {
         }
     }
 
+    /** Where the gateways of a fleet count their sessions, so that the caps hold across all of them. */
+    public interface Shared {
+        /**
+         * Records the session unless it would exceed a cap counted fleet-wide; which cap ({@code "token"},
+         * {@code "user"}, {@code "vm"}), or null when recorded.
+         */
+        String add(SessionInfo session, Limits limits);
+
+        /** Forgets the session (idempotent). */
+        void remove(String sessionId);
+    }
+
     private final Limits limits;
     private final Authenticator tenants;
+    private volatile Shared shared;
     // Guarded by this.
     private final List<Live> sessions = new ArrayList<>();
 
@@ -63,39 +76,84 @@ public final class SessionRegistry {
         this.tenants = tenants;
     }
 
-    /** Adds the session unless a cap is reached; returns the refusal, or null when registered. */
-    public synchronized CloseStatus register(Live session) {
+    /** From now on the per-token, per-user and per-VM caps are counted in {@code shared}, over the fleet. */
+    public void share(Shared shared) {
+        this.shared = shared;
+    }
+
+    /**
+     * Adds the session unless a cap is reached; returns the refusal, or null when registered. The gateway's own
+     * count comes first (cheap, and the only one for {@code total}); in a fleet the shared count decides.
+     */
+    public CloseStatus register(Live session) {
         SessionInfo s = session.info();
-        if (sessions.size() >= limits.total()) {
-            return new CloseStatus(CloseStatus.TOO_MANY, "the gateway is at its connection limit");
+        synchronized (this) {
+            if (sessions.size() >= limits.total()) {
+                return new CloseStatus(CloseStatus.TOO_MANY, "the gateway is at its connection limit");
+            }
+            int token = 0;
+            int user = 0;
+            int vm = 0;
+            for (Live live : sessions) {
+                SessionInfo o = live.info();
+                token += o.tokenId().equals(s.tokenId()) ? 1 : 0;
+                user += o.principal().equals(s.principal()) ? 1 : 0;
+                vm += o.vmId().equals(s.vmId()) ? 1 : 0;
+            }
+            String cap = token >= limits.perToken() ? "token" : user >= limits.perUser() ? "user"
+                    : vm >= limits.perVm() ? "vm" : null;
+            if (cap != null) {
+                return capReached(cap);
+            }
         }
-        int token = 0;
-        int user = 0;
-        int vm = 0;
-        for (Live live : sessions) {
-            SessionInfo o = live.info();
-            token += o.tokenId().equals(s.tokenId()) ? 1 : 0;
-            user += o.principal().equals(s.principal()) ? 1 : 0;
-            vm += o.vmId().equals(s.vmId()) ? 1 : 0;
+        Shared fleet = shared;
+        if (fleet != null) {
+            String cap;
+            try {
+                cap = fleet.add(s, limits);
+            } catch (RuntimeException e) { // the database is unreachable: no session it cannot count
+                return new CloseStatus(CloseStatus.TOO_MANY, "the gateway cannot count sessions now; try again");
+            }
+            if (cap != null) {
+                return capReached(cap);
+            }
         }
-        if (token >= limits.perToken()) {
-            return new CloseStatus(CloseStatus.TOO_MANY, "too many sessions with this token (limit "
-                    + limits.perToken() + ")");
+        synchronized (this) {
+            sessions.add(session);
         }
-        if (user >= limits.perUser()) {
-            return new CloseStatus(CloseStatus.TOO_MANY, "too many sessions for this user (limit "
-                    + limits.perUser() + ")");
-        }
-        if (vm >= limits.perVm()) {
-            return new CloseStatus(CloseStatus.TOO_MANY, "too many sessions on this VM (limit "
-                    + limits.perVm() + ")");
-        }
-        sessions.add(session);
         return null;
     }
 
-    public synchronized void unregister(Live session) {
-        sessions.remove(session);
+    private CloseStatus capReached(String cap) {
+        return switch (cap) {
+            case "token" -> new CloseStatus(CloseStatus.TOO_MANY, "too many sessions with this token (limit "
+                    + limits.perToken() + ")");
+            case "user" -> new CloseStatus(CloseStatus.TOO_MANY, "too many sessions for this user (limit "
+                    + limits.perUser() + ")");
+            default -> new CloseStatus(CloseStatus.TOO_MANY, "too many sessions on this VM (limit "
+                    + limits.perVm() + ")");
+        };
+    }
+
+    public void unregister(Live session) {
+        synchronized (this) {
+            sessions.remove(session);
+        }
+        forget(session.info());
+    }
+
+    /** Off the caller's thread: a session ends on the relay's selector, which must not wait for the database. */
+    private void forget(SessionInfo info) {
+        Shared fleet = shared;
+        if (fleet != null) {
+            Thread.ofVirtual().name("tmc-session-forget").start(() -> {
+                try {
+                    fleet.remove(info.id());
+                } catch (RuntimeException e) {
+                    // the row stays until this gateway restarts: it counts against the caps until then
+                }
+            });
+        }
     }
 
     public synchronized List<Live> list() {
@@ -115,6 +173,7 @@ public final class SessionRegistry {
         }
         for (Live live : doomed) {
             live.close(status, detail);
+            forget(live.info());
         }
         return doomed.stream().map(Live::info).toList();
     }

@@ -85,9 +85,13 @@ class LoadBalancerTest {
                             "one session on each gateway, both from the browser's address: what the proxy appended,"
                                     + " not what the client forged");
 
-                    // Straight to a gateway, not through the proxy: the same forged header is ignored.
+                    // Straight to a gateway, not through the proxy: the same forged header is ignored. (Another
+                    // token: the fleet allows two sessions per token, and this token holds two.)
+                    Map<String, String> forgedByBob = Map.of("Origin", "http://localhost", "Authorization", "Bearer "
+                            + ApiFixture.token("bob", "acme", null), "X-Forwarded-For", FORGED);
                     try (RfbClient direct = RfbClient.connect(WebSocketTransport.connect(URI.create("ws://"
-                            + gateways.get(0).uri.getAuthority() + "/vnc/vm0"), forged, List.of(), browser), null)) {
+                            + gateways.get(0).uri.getAuthority() + "/vnc/vm0"), forgedByBob, List.of(), browser),
+                            null)) {
                         List<String> g0 = remotes(gateways).get("g0");
                         assertEquals(2, g0.size());
                         assertTrue(g0.contains(BROWSER) && g0.stream().anyMatch(r -> r.startsWith(BROWSER + ":")),
@@ -114,6 +118,156 @@ class LoadBalancerTest {
                 }
             });
         }
+    }
+
+    /**
+     * Console tickets live in the fleet's database: a ticket bought from one gateway opens a console on another
+     * (which is what happens when HAProxy sends the WebSocket elsewhere), and only once, on any gateway; the same
+     * through HAProxy itself.
+     */
+    @Test
+    void aTicketBoughtFromOneGatewayOpensAConsoleOnAnotherOnlyOnce() throws Exception {
+        String url = PgSetup.freshDatabase("fleet_tickets");
+        Path dir = ApiFixture.tempStore();
+        List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
+        try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
+             BareVm vm = BareVm.start("tickets")) {
+            for (int i = 0; i < gateways.size(); i++) {
+                gateways.set(i, GatewayProcess.start(trustingConfig(dir, "g" + i, url, vm, hook.url()),
+                        dir.resolve("g" + i + ".log")));
+            }
+            String token = ApiFixture.token("alice", "acme", null);
+            String ticket = ticket(gateways.get(0).uri, token);
+            try (RfbClient onG1 = RfbClient.connect(WebSocketTransport.connect(console(gateways.get(1).uri, ticket),
+                    Map.of("Origin", "http://localhost"), List.of()), null)) {
+                int mark = onG1.mark();
+                onG1.requestUpdate(false);
+                onG1.awaitUpdate(mark, T);
+                assertEquals(Map.of("g0", List.of(), "g1", List.of("127.0.0.1")), hosts(remotes(gateways)));
+                for (GatewayProcess g : gateways) { // spent: on the gateway that issued it and on the one it opened
+                    try (WebSocketTransport again = WebSocketTransport.connect(console(g.uri, ticket),
+                            Map.of("Origin", "http://localhost"), List.of())) {
+                        WebSocketTransport.Close close = again.awaitClose(T);
+                        assertEquals("4401 unknown, used or expired ticket", close.code() + " " + close.reason());
+                    }
+                }
+            }
+            List<String> servers = gateways.stream().map(g -> g.uri.getAuthority()).toList();
+            try (Haproxy lb = Haproxy.start(Path.of("..", "docker", "haproxy.cfg"), dir.resolve("haproxy"), servers,
+                    PROXY)) {
+                for (int i = 0; i < 4; i++) { // round robin: bought on one gateway, used on the other, and so on
+                    try (RfbClient c = RfbClient.connect(WebSocketTransport.connect(console(lb.uri,
+                            ticket(lb.uri, ApiFixture.token("user" + i, "acme", null))),
+                            Map.of("Origin", "http://localhost"), List.of()), null)) {
+                        int mark = c.mark();
+                        c.requestUpdate(false);
+                        c.awaitUpdate(mark, T);
+                    }
+                }
+            }
+            assertEquals(List.of("0"), FleetTest.query(url, "select count(*) from tmc_ticket"), "all spent");
+        } finally {
+            gateways.forEach(g -> {
+                if (g != null) {
+                    g.close();
+                }
+            });
+        }
+    }
+
+    /**
+     * The per-user and per-VM caps hold across the fleet: limits of one session per user and two per VM, sessions
+     * through HAProxy and straight to each gateway; a session on one gateway counts on the other; a closed one
+     * stops counting.
+     */
+    @Test
+    void capsCountTheSessionsOfEveryGateway() throws Exception {
+        String url = PgSetup.freshDatabase("fleet_caps");
+        Path dir = ApiFixture.tempStore();
+        List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
+        try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
+             BareVm vm = BareVm.start("caps")) {
+            for (int i = 0; i < gateways.size(); i++) {
+                Path cfg = trustingConfig(dir, "g" + i, url, vm, hook.url());
+                ObjectNode json = (ObjectNode) ApiFixture.JSON.readTree(Files.readString(cfg));
+                json.putObject("limits").put("perUser", 1).put("perVm", 2);
+                Files.writeString(cfg, json.toString());
+                gateways.set(i, GatewayProcess.start(cfg, dir.resolve("g" + i + ".log")));
+            }
+            List<String> servers = gateways.stream().map(g -> g.uri.getAuthority()).toList();
+            try (Haproxy lb = Haproxy.start(Path.of("..", "docker", "haproxy.cfg"), dir.resolve("haproxy"), servers,
+                    PROXY)) {
+                RfbClient alice = session(lb.uri, "alice");
+                int a = remotes(gateways).get("g0").isEmpty() ? 1 : 0; // where HAProxy put alice
+                URI other = gateways.get(1 - a).uri;
+                URI same = gateways.get(a).uri;
+                assertEquals("4429 too many sessions for this user (limit 1)", refusal(other, "alice"));
+                try (RfbClient bob = session(lb.uri, "bob")) {
+                    assertEquals("4429 too many sessions on this VM (limit 2)", refusal(same, "carol"));
+                    assertEquals("4429 too many sessions on this VM (limit 2)", refusal(other, "carol"));
+                    alice.close();
+                    ApiFixture.await("alice's session forgotten by the fleet", T, () -> {
+                        try {
+                            return FleetTest.query(url, "select count(*) from tmc_session").equals(List.of("1"));
+                        } catch (Exception e) {
+                            return false;
+                        }
+                    });
+                    session(other, "carol").close(); // room for one more on the VM, on either gateway
+                }
+            }
+        } finally {
+            gateways.forEach(g -> {
+                if (g != null) {
+                    g.close();
+                }
+            });
+        }
+    }
+
+    /** A console session of {@code user} through {@code base}, RFB running. */
+    static RfbClient session(URI base, String user) throws Exception {
+        RfbClient c = RfbClient.connect(WebSocketTransport.connect(URI.create("ws://" + base.getAuthority()
+                + "/vnc/vm0"), Map.of("Origin", "http://localhost", "Authorization", "Bearer "
+                + ApiFixture.token(user, "acme", null)), List.of()), null);
+        int mark = c.mark();
+        c.requestUpdate(false);
+        c.awaitUpdate(mark, T);
+        return c;
+    }
+
+    /** The close code and reason a console of {@code user} at {@code base} is refused with. */
+    static String refusal(URI base, String user) throws Exception {
+        try (WebSocketTransport ws = WebSocketTransport.connect(URI.create("ws://" + base.getAuthority()
+                + "/vnc/vm0"), Map.of("Origin", "http://localhost", "Authorization", "Bearer "
+                + ApiFixture.token(user, "acme", null)), List.of())) {
+            WebSocketTransport.Close close = ws.awaitClose(T);
+            return close.code() + " " + close.reason();
+        }
+    }
+
+    /** POST /api/v1/tickets on {@code base} with a tenant token, from the allowed origin. */
+    static String ticket(URI base, String token) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(base.resolve("/api/v1/tickets"))
+                        .header("Authorization", "Bearer " + token).header("Origin", "http://localhost")
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"purpose\": \"console\", \"vm\": \"vm0\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return ApiFixture.JSON.readTree(r.body()).path("ticket").asText();
+    }
+
+    static URI console(URI base, String ticket) {
+        return URI.create("ws://" + base.getAuthority() + "/vnc/vm0?ticket=" + ticket);
+    }
+
+    /** The remote addresses without their ports. */
+    static Map<String, List<String>> hosts(Map<String, List<String>> remotes) {
+        Map<String, List<String>> out = new HashMap<>();
+        remotes.forEach((g, list) -> out.put(g, list.stream().map(r -> r.replaceFirst(":\\d+$", "")).toList()));
+        return out;
     }
 
     /** The file the compose fleet profile runs, as it is: HAProxy's own check accepts it. */
