@@ -69,8 +69,8 @@ class FleetTest {
                     assertEquals(0, g.call("GET", "/vms", null).path("vms").size());
                 }
                 // Each migration applied once, successfully; the history shows no failed attempt.
-                assertEquals(List.of("1:true", "2:true", "3:true"), query(url, "select version || ':' || success from"
-                        + " flyway_schema_history where version is not null order by installed_rank"));
+                assertEquals(List.of("1:true", "2:true", "3:true", "4:true"), query(url, "select version || ':'"
+                        + " || success from flyway_schema_history where version is not null order by installed_rank"));
             } finally {
                 gateways.forEach(GatewayProcess::close);
                 pool.shutdownNow();
@@ -368,38 +368,36 @@ class FleetTest {
     }
 
 
-    Map<String, String> deliveryStates(GatewayProcess g, String id) throws Exception {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (JsonNode d : g.call("GET", "/messages/" + id, null).path("deliveries")) {
-            out.put(d.path("vm").asText(), d.path("state").asText());
-        }
-        return out;
-    }
-
+    /** Waits, on {@code g}'s event stream, until the delivery of {@code id} to {@code vm} reaches {@code state}. */
     void awaitState(GatewayProcess g, String id, String vm, String state) throws Exception {
-        long deadline = System.nanoTime() + T.toNanos();
-        String now = null;
-        while (System.nanoTime() < deadline) {
-            now = deliveryStates(g, id).get(vm);
-            if (state.equals(now)) {
-                return;
-            }
-            Thread.sleep(50);
+        try (SseClient sse = SseClient.open(g.uri, "0")) {
+            sse.await(id + " on " + vm + " " + state, LoadBalancerTest.delivery(id, state).and(data -> {
+                try {
+                    return ApiFixture.JSON.readTree(data).path("vm").asText().equals(vm);
+                } catch (Exception e) {
+                    return false;
+                }
+            }), T);
         }
-        throw new AssertionError(id + " on " + vm + ": " + now + ", expected " + state);
     }
 
+    /** Waits, on {@code g}'s event stream, until the last event of each of {@code count} deliveries is {@code state}.
+     */
     void awaitStates(GatewayProcess g, String id, int count, String state) throws Exception {
-        long deadline = System.nanoTime() + T.toNanos();
-        Map<String, String> states = Map.of();
-        while (System.nanoTime() < deadline) {
-            states = deliveryStates(g, id);
-            if (states.size() == count && states.values().stream().allMatch(state::equals)) {
-                return;
-            }
-            Thread.sleep(50);
+        Map<String, String> latest = new HashMap<>();
+        try (SseClient sse = SseClient.open(g.uri, "0")) {
+            sse.await(id + ": all " + count + " " + state, data -> {
+                try {
+                    JsonNode e = ApiFixture.JSON.readTree(data);
+                    if (e.path("message").asText().equals(id)) {
+                        latest.put(e.path("vm").asText(), e.path("state").asText());
+                    }
+                } catch (Exception e) {
+                    return false;
+                }
+                return latest.size() == count && latest.values().stream().allMatch(state::equals);
+            }, T);
         }
-        throw new AssertionError(id + ": " + states + ", expected all " + state);
     }
 
     /** Which VM each gateway's QMP connection serves now, from every gateway's GET /vms. */
