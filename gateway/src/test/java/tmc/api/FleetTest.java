@@ -198,11 +198,7 @@ class FleetTest {
             assertEquals(contiguous(1, last), seen, "SSE across two gateways missed nothing");
             assertTrue(Collections.disjoint(sse.ids(), again.ids()), "nothing sent twice after Last-Event-ID");
         } finally {
-            gateways.forEach(g -> {
-                if (g != null) {
-                    g.close();
-                }
-            });
+            GatewayProcess.closeAll(gateways);
             vms.forEach(BareVm::close);
         }
     }
@@ -263,11 +259,7 @@ class FleetTest {
                 signal(stale, "CONT");
             }
         } finally {
-            gateways.forEach(g -> {
-                if (g != null) {
-                    g.close();
-                }
-            });
+            GatewayProcess.closeAll(gateways);
         }
     }
 
@@ -322,11 +314,7 @@ class FleetTest {
                 }
             }
         } finally {
-            gateways.forEach(g -> {
-                if (g != null) {
-                    g.close();
-                }
-            });
+            GatewayProcess.closeAll(gateways);
         }
     }
 

@@ -42,10 +42,7 @@ class LoadBalancerTest {
         List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
         try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
              BareVm vm = BareVm.start("lb")) {
-            for (int i = 0; i < gateways.size(); i++) {
-                gateways.set(i, GatewayProcess.start(trustingConfig(dir, "g" + i, url, vm, hook.url()),
-                        dir.resolve("g" + i + ".log")));
-            }
+            startTrusting(gateways, dir, url, vm, hook.url(), json -> { });
             List<String> servers = gateways.stream().map(g -> g.uri.getAuthority()).toList();
             try (Haproxy lb = Haproxy.start(Path.of("..", "docker", "haproxy.cfg"), dir.resolve("haproxy"), servers,
                     PROXY)) {
@@ -112,11 +109,7 @@ class LoadBalancerTest {
                 assertTrue(Collections.disjoint(sse.ids(), again.ids()));
             }
         } finally {
-            gateways.forEach(g -> {
-                if (g != null) {
-                    g.close();
-                }
-            });
+            GatewayProcess.closeAll(gateways);
         }
     }
 
@@ -132,10 +125,7 @@ class LoadBalancerTest {
         List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
         try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
              BareVm vm = BareVm.start("tickets")) {
-            for (int i = 0; i < gateways.size(); i++) {
-                gateways.set(i, GatewayProcess.start(trustingConfig(dir, "g" + i, url, vm, hook.url()),
-                        dir.resolve("g" + i + ".log")));
-            }
+            startTrusting(gateways, dir, url, vm, hook.url(), json -> { });
             String token = ApiFixture.token("alice", "acme", null);
             String ticket = ticket(gateways.get(0).uri, token);
             try (RfbClient onG1 = RfbClient.connect(WebSocketTransport.connect(console(gateways.get(1).uri, ticket),
@@ -167,11 +157,7 @@ class LoadBalancerTest {
             }
             assertEquals(List.of("0"), FleetTest.query(url, "select count(*) from tmc_ticket"), "all spent");
         } finally {
-            gateways.forEach(g -> {
-                if (g != null) {
-                    g.close();
-                }
-            });
+            GatewayProcess.closeAll(gateways);
         }
     }
 
@@ -187,13 +173,8 @@ class LoadBalancerTest {
         List<GatewayProcess> gateways = new ArrayList<>(Collections.nCopies(2, null));
         try (ApiFixture.WebhookReceiver hook = new ApiFixture.WebhookReceiver();
              BareVm vm = BareVm.start("caps")) {
-            for (int i = 0; i < gateways.size(); i++) {
-                Path cfg = trustingConfig(dir, "g" + i, url, vm, hook.url());
-                ObjectNode json = (ObjectNode) ApiFixture.JSON.readTree(Files.readString(cfg));
-                json.putObject("limits").put("perUser", 1).put("perVm", 2);
-                Files.writeString(cfg, json.toString());
-                gateways.set(i, GatewayProcess.start(cfg, dir.resolve("g" + i + ".log")));
-            }
+            startTrusting(gateways, dir, url, vm, hook.url(),
+                    json -> json.putObject("limits").put("perUser", 1).put("perVm", 2));
             List<String> servers = gateways.stream().map(g -> g.uri.getAuthority()).toList();
             try (Haproxy lb = Haproxy.start(Path.of("..", "docker", "haproxy.cfg"), dir.resolve("haproxy"), servers,
                     PROXY)) {
@@ -217,11 +198,7 @@ class LoadBalancerTest {
                 }
             }
         } finally {
-            gateways.forEach(g -> {
-                if (g != null) {
-                    g.close();
-                }
-            });
+            GatewayProcess.closeAll(gateways);
         }
     }
 
@@ -277,13 +254,20 @@ class LoadBalancerTest {
         assertTrue(out.contains("Configuration file is valid"), out);
     }
 
-    /** A fleet gateway (FleetTest's configuration) that believes X-Forwarded-For from {@link #PROXY} only. */
-    static Path trustingConfig(Path dir, String node, String url, BareVm vm, String hookUrl) throws Exception {
-        Path p = FleetTest.config(dir, node, url, List.of(vm), hookUrl);
-        ObjectNode json = (ObjectNode) ApiFixture.JSON.readTree(Files.readString(p));
-        ((ObjectNode) json.get("listen")).putArray("trustedProxies").add(PROXY);
-        Files.writeString(p, json.toString());
-        return p;
+    /**
+     * Starts gateways g0, g1, ... (FleetTest's configuration, changed by {@code edit}) into {@code gateways}, each
+     * believing X-Forwarded-For from {@link #PROXY} only.
+     */
+    static void startTrusting(List<GatewayProcess> gateways, Path dir, String url, BareVm vm, String hookUrl,
+            java.util.function.Consumer<ObjectNode> edit) throws Exception {
+        for (int i = 0; i < gateways.size(); i++) {
+            Path p = FleetTest.config(dir, "g" + i, url, List.of(vm), hookUrl);
+            ObjectNode json = (ObjectNode) ApiFixture.JSON.readTree(Files.readString(p));
+            ((ObjectNode) json.get("listen")).putArray("trustedProxies").add(PROXY);
+            edit.accept(json);
+            Files.writeString(p, json.toString());
+            gateways.set(i, GatewayProcess.start(p, dir.resolve("g" + i + ".log")));
+        }
     }
 
     /** An event predicate: the delivery of message {@code id} reached {@code state}. */
