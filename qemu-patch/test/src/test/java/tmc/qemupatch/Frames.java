@@ -61,14 +61,38 @@ final class Frames {
      * Waits until the client has received no update for {@code quiet} (the guest screen is idle and QEMU's refresh
      * timer has backed off); fails after {@code max}.
      */
-    static void awaitIdle(RfbClient rfb, Duration quiet, Duration max) throws InterruptedException {
+    static void awaitIdle(RfbClient rfb, Duration quiet, Duration max) {
         long deadline = System.nanoTime() + max.toNanos();
         while (System.nanoTime() < deadline) {
             int mark = rfb.mark();
-            Thread.sleep(quiet.toMillis());
-            if (rfb.mark() == mark) return;
+            try {
+                rfb.awaitFrame(c -> c.mark() > mark, quiet);
+            } catch (AssertionError noUpdate) {
+                if (rfb.isClosed()) throw noUpdate;
+                return;
+            }
         }
         fail("guest screen never idle for " + quiet + " within " + max);
+    }
+
+    /**
+     * Asks for the whole screen and waits until it has come in one update: the client then shows what QEMU's display
+     * holds now, whatever was still on its way (the fence before asserting that a client does not show something).
+     */
+    static void awaitFullUpdate(RfbClient rfb, Duration timeout) throws IOException {
+        int mark = rfb.mark();
+        rfb.requestUpdate(false);
+        try {
+            rfb.awaitFrame(c -> c.updatesSince(mark).stream().anyMatch(u -> pixelArea(u) >= (long) c.width()
+                    * c.height()), timeout);
+        } catch (AssertionError e) {
+            fail("no full update within " + timeout, e);
+        }
+    }
+
+    private static long pixelArea(RfbClient.Update update) {
+        return update.rects().stream().filter(r -> r.encoding() >= 0).mapToLong(r -> (long) r.width() * r.height())
+                .sum();
     }
 
     /** The pixels of a binary PPM (what QMP screendump writes) as 0xRRGGBB. */

@@ -54,7 +54,7 @@ class OverlayDisplaysTest {
             int x = listed.get(0).path("x").asInt();
             int y = listed.get(0).path("y").asInt();
             Frames.await(other, Frames.composite(guest, w, h, bitmap, x, y), WAIT, "display 'side'");
-            Thread.sleep(500);
+            Frames.awaitFullUpdate(main, WAIT);
             assertEquals(null, Frames.diff(guest, main.pixels(), w), "display 'default' must not show it");
 
             int events = qmp.mark();

@@ -36,7 +36,7 @@ class OverlayFiguresTest {
             int x = at.path("x").asInt();
             int y = at.path("y").asInt();
             rfb.awaitFrame(c -> c.pixel(x, y) == (still.at(0, 0) & 0xffffff), WAIT);
-            Thread.sleep(500);
+            Frames.awaitIdle(rfb, Duration.ofMillis(500), Duration.ofSeconds(60));
             double overlayRate = bytesPerSecond(rfb, Duration.ofSeconds(10));
             vm.qmp().execute("vnc-overlay-remove", tmc.testkit.QmpClient.args().put("id", "still"));
 
