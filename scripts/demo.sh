@@ -35,7 +35,6 @@ fi
 DBUS=""
 if [ "${TMC_DEMO_VNC:-}" = dbus ]; then
     DBUS=1
-    [ "${TMC_DEMO_VMS:-}" = libvirt ] && { echo "demo: TMC_DEMO_VNC=dbus does not combine with TMC_DEMO_VMS=libvirt yet" >&2; exit 2; }
     QEMU=${TMC_DEMO_STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
     "$QEMU" -display help 2>/dev/null | grep -qx dbus \
         || { echo "demo: $QEMU has no D-Bus display (Debian: apt-get install qemu-system-x86 qemu-system-common)" >&2; exit 1; }
@@ -166,6 +165,13 @@ CONFIG="$RUN/gateway.json"
 } > "$CONFIG"
 chmod 600 "$CONFIG"
 
+# libvirt's D-Bus display domains name their viewers' listener in their metadata; its password comes from here.
+if [ -n "$DBUS" ] && [ "${TMC_DEMO_VMS:-}" = libvirt ]; then
+    for spec in "${VMS[@]}"; do
+        read -r id _ _ _ password <<<"$spec"
+        export "TMC_VNC_PASSWORD_$(echo "$id" | tr 'a-z' 'A-Z' | tr -c 'A-Z0-9\n' '_')=$password"
+    done
+fi
 GATEWAY="http://127.0.0.1:$PORT"
 essential=("${pids[@]}") # the processes whose exit ends the demo; a fleet outlives a stopped gateway
 if [ "$GATEWAYS" -gt 1 ]; then

@@ -49,8 +49,16 @@ public final class DomainXml {
         }
     }
 
-    /** tmc's metadata of a domain. */
-    public record Tmc(String id, String tenant, String displayName) {
+    /**
+     * tmc's metadata of a domain. {@code vncListen} ({@code tcp:HOST:PORT}, or null): for a D-Bus display domain,
+     * where the gateway listens for native VNC viewers of it (the password comes from the gateway's environment,
+     * {@code TMC_VNC_PASSWORD_<ID>}, never from the domain XML).
+     */
+    public record Tmc(String id, String tenant, String displayName, String vncListen) {
+        public Tmc(String id, String tenant, String displayName) {
+            this(id, tenant, displayName, null);
+        }
+
     }
 
     private DomainXml() {
@@ -127,7 +135,7 @@ public final class DomainXml {
             throw new IllegalArgumentException("domain " + domainName + ": tmc metadata without a tenant");
         }
         String display = attribute(vm, "name");
-        return new Tmc(id, tenant, display != null && !display.isBlank() ? display : id);
+        return new Tmc(id, tenant, display != null && !display.isBlank() ? display : id, attribute(vm, "vncListen"));
     }
 
     /** The first VNC graphics device, or null. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.jna.Pointer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -31,6 +32,7 @@ import tmc.gateway.VmConfig;
 import tmc.gateway.VmDirectory;
 import tmc.messages.MessageService;
 import tmc.messages.VmTarget;
+import tmc.rfb.ServerAddress;
 import tmc.vmscreen.DbusVm;
 import tmc.vmscreen.DbusVms;
 
@@ -260,8 +262,17 @@ public final class LibvirtVms implements AutoCloseable {
             if (info.dbusDisplay()) {
                 // Stock QEMU with a D-Bus display: the gateway serves the screen and draws the messages itself.
                 DbusVm vm = new DbusVm(id, timeout -> openDisplay(fresh, timeout), "libvirt domain " + name);
+                listenForViewers(vm, name, info.tmc());
                 fresh.dbusVm = vm;
-                dbusVms.put(id, vm);
+                try {
+                    dbusVms.put(id, vm);
+                } catch (RuntimeException e) {
+                    // The viewers' listener could not bind: the VM is still served to browsers.
+                    LOG.warning("libvirt: domain " + name + ": " + e.getMessage() + "; no VNC listener");
+                    dbusVms.put(id, vm = new DbusVm(id, timeout -> openDisplay(fresh, timeout), "libvirt domain "
+                            + name));
+                    fresh.dbusVm = vm;
+                }
                 messages.register(new VmTarget(id, info.tmc().tenant(), null, vm.transport()));
             } else {
                 messages.register(new VmTarget(id, info.tmc().tenant(), null, (vmName, handler) -> {
@@ -405,6 +416,32 @@ public final class LibvirtVms implements AutoCloseable {
         }
         lifecycle = null;
         closeQuietly(c);
+    }
+
+    /**
+     * A D-Bus display domain whose metadata names {@code vncListen} also gets a listener for native viewers, behind
+     * VNC Authentication with the password in {@code TMC_VNC_PASSWORD_<ID>} (as for configured VMs); without one the
+     * listener is refused with a warning.
+     */
+    private static void listenForViewers(DbusVm vm, String name, DomainXml.Tmc tmc) {
+        if (tmc.vncListen() == null) {
+            return;
+        }
+        String env = "TMC_VNC_PASSWORD_" + tmc.id().toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+        String password = System.getenv(env);
+        try {
+            ServerAddress a = ServerAddress.parseListen(tmc.vncListen());
+            if (a.isUnix()) {
+                throw new IllegalArgumentException("native viewers connect over TCP (tcp:HOST:PORT)");
+            }
+            if (password == null || password.isEmpty() || password.length() > 8) {
+                throw new IllegalArgumentException("set " + env + " (1-8 characters) for its viewers' password");
+            }
+            vm.listenForViewers(new InetSocketAddress(a.host(), a.port()), password);
+        } catch (IllegalArgumentException e) {
+            LOG.warning("libvirt: domain " + name + ": vncListen " + tmc.vncListen() + ": " + e.getMessage()
+                    + "; no VNC listener");
+        }
     }
 
     private static void linkGone(Tracked t, String why) {

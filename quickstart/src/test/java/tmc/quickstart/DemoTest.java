@@ -73,6 +73,16 @@ class DemoTest {
         runDemo(Map.of("TMC_DEMO_GATEWAYS", "3"), FleetDemoCheck::run);
     }
 
+    /**
+     * Both: the VMs as domains of a private libvirt daemon on Debian's stock QEMU with a D-Bus display, which the
+     * gateway attaches to through libvirt; the same checks as {@link #dbusDemoKeepsTheContract}, the native viewer's
+     * listener named in the domains' tmc metadata.
+     */
+    @Test
+    void libvirtDbusDemoKeepsTheContract() throws Exception {
+        runDemo(Map.of("TMC_DEMO_VMS", "libvirt", "TMC_DEMO_VNC", "dbus"), DbusDemoCheck::run);
+    }
+
     /** A WebSocket RFB client with the first VM's token reads its screen through the gateway. */
     static void seeTheScreen(JsonNode info, Path state) throws Exception {
         JsonNode vm = info.path("vms").get(0);
