@@ -63,6 +63,11 @@ class DomainXmlTest {
         assertTrue(d.dbusDisplay());
         assertNull(d.vnc());
         assertEquals(-1, DomainXml.parse(domain(TMC, "<graphics type='vnc' port='5901'/>"), null).dbusGraphics());
+        // Its native viewers' listener, if any, is in the metadata (the password is not: it is in the environment).
+        DomainXml.Domain listening = DomainXml.parse(domain("<metadata><tmc:vm xmlns:tmc='urn:tmc:vm:1' id='vm-42'"
+                + " tenant='acme' vncListen='tcp:127.0.0.1:5901'/></metadata>", "<graphics type='dbus' p2p='yes'/>"),
+                null);
+        assertEquals(new DomainXml.Tmc("vm-42", "acme", "vm-42", "tcp:127.0.0.1:5901"), listening.tmc());
     }
 
     @Test
