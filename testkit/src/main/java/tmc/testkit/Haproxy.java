@@ -74,6 +74,9 @@ public final class Haproxy implements AutoCloseable {
                 if (!h.exitText().contains("cannot bind")) {
                     throw e;
                 }
+            } catch (RuntimeException e) { // nothing started is left running, whatever went wrong
+                h.close();
+                throw e;
             }
         }
         throw last;
