@@ -28,7 +28,7 @@ import tmc.rfbserver.RfbTcpListener;
  * <p>Optionally it listens for native VNC viewers on TCP behind VNC Authentication ({@link #listenForViewers}); the
  * listener stays bound across QEMU restarts and serves whichever screen is current.
  *
- * <p>Threads: one supervisor (virtual) thread; handlers are called on it and, for feedback, on the viewer's thread
+ * <p>Threads: one supervisor (platform) thread; handlers are called on it and, for feedback, on the viewer's thread
  * that answered.
  */
 public final class DbusVm implements AutoCloseable {
@@ -96,7 +96,11 @@ public final class DbusVm implements AutoCloseable {
             }
             LOG.info("VM " + id + ": VNC viewers on " + vncListen.getHostString() + ":" + listener.port());
         }
-        thread = Thread.ofVirtual().name("dbus-vm " + id).start(this::run);
+        // A platform thread: junixsocket switches a socket first used on a virtual thread (the QMP link's greeting)
+        // to polling on the common ForkJoinPool, where the idle QMP watcher then held the pool's only worker on a
+        // 2-core machine for the VM's life, stalling everything else that runs there (the JDK's HttpClient and
+        // WebSocket handshakes, CompletableFuture's default async stages).
+        thread = Thread.ofPlatform().daemon().name("dbus-vm " + id).start(this::run);
         return this;
     }
 

@@ -4,14 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tmc.pixels.Rect;
 import tmc.testkit.InputEvent;
 import tmc.testkit.RfbClient;
 import tmc.testkit.TestVm;
+import tmc.testkit.WebSocketTransport;
 import tmc.vmscreen.VmScreen;
 
 /**
@@ -32,7 +35,11 @@ class DbusGatewayTest {
             assertNotNull(screen, "the gateway attached to the VM's D-Bus display");
             ApiFixture.await("channel connected", T, () -> f.messages.service().vmStatus().get(0).qmpConnected());
             String tenant = ApiFixture.token("bob", "acme", List.of());
-            try (RawWsTransport ws = RawWsTransport.connect(f.gateway.port(), "/vnc/vm1", "http://localhost", tenant);
+            // The JDK's own WebSocket client, in the gateway's JVM: its opening handshake continues on the common
+            // ForkJoinPool, which a junixsocket poll once held for good (see DbusVm).
+            try (WebSocketTransport ws = WebSocketTransport.connect(URI.create("ws://127.0.0.1:" + f.gateway.port()
+                    + "/vnc/vm1"), Map.of("Origin", "http://localhost", "Authorization", "Bearer " + tenant),
+                    List.of("binary"));
                  RfbClient rfb = RfbClient.connect(ws, null)) {
                 rfb.awaitFrame(c -> c.width() == screen.picture().width()
                         && Arrays.equals(screen.picture().snapshot(), c.pixels()), T);

@@ -9,8 +9,9 @@ import tmc.testkit.RawWebSocket;
 import tmc.testkit.Transport;
 
 /**
- * RFB over testkit's {@link RawWebSocket} to the gateway's /vnc endpoint with a bearer token. The JDK's WebSocket
- * client never completed its opening handshake against a D-Bus display session, so these tests use the raw client.
+ * RFB over testkit's {@link RawWebSocket} to the gateway's /vnc endpoint with a bearer token. (It stood in for the
+ * JDK's WebSocket client, whose handshake stalled in a JVM whose common ForkJoinPool a junixsocket poll held: fixed
+ * in DbusVm, see docs/dbus-display.md; DbusGatewayTest uses the JDK's client again.)
  */
 final class RawWsTransport implements Transport {
     private final Transport transport;
