@@ -419,11 +419,11 @@ async function send(event) {
         const resp = await api('POST', '/messages', message);
         const created = await resp.json();
         _messages.set(created.id, { title: message.title, buttons: message.buttons });
-        // Stamped with the gateway's time of the state, not the page's: the event stream may have brought a later
-        // state (shown) before this answer arrived, and it must stay.
-        const now = new Date().toISOString();
+        // Stamped with the gateway's time of the state, never the page's: the event stream may have brought a
+        // later state (shown) before this answer arrived, and it must stay. (The page's clock is not the
+        // gateway's; "now" here is later than a "shown" the gateway recorded a moment ago.)
         for (const d of created.deliveries || []) {
-            const at = d.finishedAt || d.shownAt || d.queuedAt || now;
+            const at = d.finishedAt || d.shownAt || d.queuedAt || null;
             upsert({ message: created.id, vm: d.vm, state: d.state, at, reply: d.reply || null,
                 error: d.error || null });
         }
@@ -492,7 +492,10 @@ function millis(at) {
     return Date.parse(at || '') || 0;
 }
 
-/** Merges a delivery state; an older report (by time, then by state order) never overwrites a newer one. */
+/**
+ * Merges a delivery state; an older report (by the gateway's time, then by state order) never overwrites a newer
+ * one. A report without a time counts as the oldest.
+ */
 function upsert(update) {
     const key = `${update.message}\n${update.vm}`;
     const old = _deliveries.get(key);
@@ -633,6 +636,7 @@ async function openEvents() {
     es.addEventListener('delivery', e => {
         if (e.lastEventId) {
             _lastEventId = e.lastEventId;
+            $('live').dataset.lastEvent = e.lastEventId; // what this page has heard, for whoever looks
         }
         let data = null;
         try {

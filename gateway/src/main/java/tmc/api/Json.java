@@ -169,9 +169,9 @@ final class Json {
         o.put("id", m.id());
         ArrayNode a = o.putArray("deliveries");
         for (Delivery d : ds) {
-            ObjectNode x = a.addObject();
-            x.put("vm", d.vm());
-            x.put("state", d.state().wire());
+            // With the gateway's times: a page that heard a later state on the event stream before this answer
+            // came back can tell which report is newer.
+            a.add(delivery(d));
         }
         return o;
     }

@@ -73,6 +73,10 @@ class AdminApiTest {
             assertEquals("/api/v1/messages/" + id, r.header("Location"));
             assertEquals("vm1", r.json().path("deliveries").get(0).path("vm").asText());
             assertEquals("queued", r.json().path("deliveries").get(0).path("state").asText());
+            // With the gateway's time of that state, as GET and the event stream give it: a page that heard a
+            // later state first must be able to tell which report is newer.
+            assertEquals(f.get("/messages/" + id).json().path("deliveries").get(0).path("queuedAt").asText(),
+                    r.json().path("deliveries").get(0).path("queuedAt").textValue());
 
             ApiFixture.await("overlay on vm1", T, () -> q1.overlays.containsKey("tmc-" + id));
             assertTrue(q1.only().path("modal").asBoolean());
